@@ -1,0 +1,176 @@
+package io.github.mmapstore.engine;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * One merge of adjacent segments into one, done in bounded steps so that it can run from a
+ * punctuation or a commit without stalling the stream thread.
+ *
+ * <p>Two passes over the same merged rows: the first sizes every column (so the writer can stream each
+ * column straight to its place in one file), the second writes. Inputs are immutable and held by
+ * reference, so the passes may be spread over many steps while reads and writes go on. The output is
+ * verified in full (every page checksum, row count, first and last key) before it replaces the inputs.
+ */
+final class Compaction {
+    private static final int MAX_RUN = 10;
+    private static final int ROWS_PER_CLOCK_CHECK = 256;
+
+    private enum Phase { SIZING, WRITING, DONE }
+
+    private final Path dir;
+    private final long number;
+    private final List<Segment> inputs;
+    private final boolean bottom;
+    private final FaultInjector faults;
+    private final SegmentWriter.Sizes sizes = new SegmentWriter.Sizes();
+    private Phase phase = Phase.SIZING;
+    private MergeCursor cursor;
+    private SegmentWriter writer;
+    private byte[] firstKey;
+    private byte[] lastKey;
+    private boolean released;
+
+    /**
+     * Chooses which segments to merge, or null. Segments are newest first. Takes the newest segment and
+     * each older one while it is no larger than twice what is taken so far: sizes then grow
+     * geometrically, so a store holds O(log n) segments and each byte is rewritten O(log n) times.
+     */
+    static List<Segment> pick(List<Segment> segments, int trigger) {
+        if (segments.size() < trigger) {
+            return null;
+        }
+        List<Segment> run = new ArrayList<>();
+        long sum = 0;
+        for (Segment s : segments) {
+            if (run.size() == MAX_RUN || (!run.isEmpty() && s.fileSize() > 2 * sum)) {
+                break;
+            }
+            run.add(s);
+            sum += s.fileSize();
+        }
+        if (run.size() >= 2) {
+            return run;
+        }
+        if (segments.size() >= 2 * trigger) {
+            return List.of(segments.get(0), segments.get(1));
+        }
+        return null;
+    }
+
+    Compaction(Path dir, long number, List<Segment> inputs, boolean bottom, FaultInjector faults) {
+        this.dir = dir;
+        this.number = number;
+        this.inputs = List.copyOf(inputs);
+        this.bottom = bottom;
+        this.faults = faults;
+        for (Segment s : this.inputs) {
+            s.acquire();
+        }
+        this.cursor = newCursor();
+    }
+
+    private MergeCursor newCursor() {
+        List<MergeCursor.Source> sources = new ArrayList<>(inputs.size());
+        for (Segment s : inputs) {
+            sources.add(new MergeCursor.SegmentSource(s, null, true, null, true, false));
+        }
+        return new MergeCursor(sources, false);
+    }
+
+    List<Segment> inputs() {
+        return inputs;
+    }
+
+    /** Works until {@code deadline} (System.nanoTime) or completion; true when ready to finish. */
+    boolean step(long deadline) throws IOException {
+        int n = 0;
+        while (phase != Phase.DONE) {
+            if (++n % ROWS_PER_CLOCK_CHECK == 0 && System.nanoTime() >= deadline) {
+                return false;
+            }
+            if (!cursor.next()) {
+                if (phase == Phase.SIZING) {
+                    phase = Phase.WRITING;
+                    faults.at(FaultInjector.Point.COMPACTION_MID_MERGE);
+                    if (sizes.rows == 0) {
+                        phase = Phase.DONE;
+                        break;
+                    }
+                    writer = new SegmentWriter(dir, number, sizes);
+                    cursor = newCursor();
+                } else {
+                    phase = Phase.DONE;
+                }
+                continue;
+            }
+            byte[] value = cursor.value();
+            if (value == null && bottom) {
+                continue;
+            }
+            if (phase == Phase.SIZING) {
+                sizes.add(cursor.key(), value);
+            } else {
+                if (firstKey == null) {
+                    firstKey = cursor.key();
+                }
+                lastKey = cursor.key();
+                writer.add(cursor.key(), value);
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Completes the output file and opens it, checked in full. Returns null when the merge removed
+     * every row (all tombstones at the bottom). The caller owns one reference to the result.
+     */
+    Segment finish(boolean fsync) throws IOException {
+        if (writer == null) {
+            return null;
+        }
+        Path path = writer.finish(fsync);
+        writer = null;
+        faults.at(FaultInjector.Point.COMPACTION_AFTER_SEGMENT_WRITTEN);
+        Segment out = Segment.open(path, number);
+        try {
+            out.verifyAll();
+            if (out.rows() != sizes.rows || !Arrays.equals(out.firstKey(), firstKey)
+                    || !Arrays.equals(out.lastKey(), lastKey)) {
+                throw new CorruptionException(path, 0, "merged segment does not match its inputs (rows "
+                        + out.rows() + " vs " + sizes.rows + ")");
+            }
+        } catch (RuntimeException e) {
+            out.release();
+            Files.deleteIfExists(path);
+            throw e;
+        }
+        return out;
+    }
+
+    void releaseInputs() {
+        if (!released) {
+            released = true;
+            for (Segment s : inputs) {
+                s.release();
+            }
+        }
+    }
+
+    /** Gives up: deletes the partial output and releases the inputs. */
+    void abort() {
+        try {
+            if (writer != null) {
+                writer.close();
+                writer = null;
+            }
+        } catch (IOException ignored) {
+            // the temporary file is removed at the next open
+        }
+        releaseInputs();
+    }
+}

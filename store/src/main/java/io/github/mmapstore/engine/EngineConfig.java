@@ -1,0 +1,84 @@
+package io.github.mmapstore.engine;
+
+/**
+ * Tuning and limits of one engine instance.
+ *
+ * @param maxKeyBytes        largest key accepted; larger keys are refused with an exception
+ * @param maxValueBytes      largest value accepted
+ * @param memtableBytes      unflushed log size (approximate heap footprint of the memtable) past which
+ *                           the memtable becomes an immutable segment
+ * @param logBufferBytes     size of the in-heap buffer in front of the log file
+ * @param fsync              whether commit forces data to the device; off only for tests and benchmarks
+ *                           that measure the in-memory path
+ * @param compactionTrigger  number of segments at which compaction steps start merging
+ * @param faults             test hook called at crash-relevant points; {@link FaultInjector#NONE} in production
+ */
+public record EngineConfig(
+        int maxKeyBytes,
+        int maxValueBytes,
+        long memtableBytes,
+        int logBufferBytes,
+        boolean fsync,
+        int compactionTrigger,
+        FaultInjector faults) {
+
+    public static final int DEFAULT_MAX_KEY_BYTES = 64 * 1024;
+    public static final int DEFAULT_MAX_VALUE_BYTES = 64 * 1024 * 1024;
+    public static final long DEFAULT_MEMTABLE_BYTES = 64L * 1024 * 1024;
+    public static final int DEFAULT_LOG_BUFFER_BYTES = 1024 * 1024;
+    public static final int DEFAULT_COMPACTION_TRIGGER = 4;
+
+    public EngineConfig {
+        if (maxKeyBytes < 1) {
+            throw new IllegalArgumentException("maxKeyBytes must be at least 1, was " + maxKeyBytes);
+        }
+        if (maxValueBytes < 0) {
+            throw new IllegalArgumentException("maxValueBytes must not be negative, was " + maxValueBytes);
+        }
+        if (memtableBytes < 4096) {
+            throw new IllegalArgumentException("memtableBytes must be at least 4096, was " + memtableBytes);
+        }
+        if (logBufferBytes < 4096) {
+            throw new IllegalArgumentException("logBufferBytes must be at least 4096, was " + logBufferBytes);
+        }
+        if (compactionTrigger < 2) {
+            throw new IllegalArgumentException("compactionTrigger must be at least 2, was " + compactionTrigger);
+        }
+        if (faults == null) {
+            throw new IllegalArgumentException("faults must not be null (use FaultInjector.NONE)");
+        }
+    }
+
+    public static EngineConfig defaults() {
+        return new EngineConfig(DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES, DEFAULT_MEMTABLE_BYTES,
+                DEFAULT_LOG_BUFFER_BYTES, true, DEFAULT_COMPACTION_TRIGGER, FaultInjector.NONE);
+    }
+
+    public EngineConfig withMaxKeyBytes(int v) {
+        return new EngineConfig(v, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults);
+    }
+
+    public EngineConfig withMaxValueBytes(int v) {
+        return new EngineConfig(maxKeyBytes, v, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults);
+    }
+
+    public EngineConfig withMemtableBytes(long v) {
+        return new EngineConfig(maxKeyBytes, maxValueBytes, v, logBufferBytes, fsync, compactionTrigger, faults);
+    }
+
+    public EngineConfig withLogBufferBytes(int v) {
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, v, fsync, compactionTrigger, faults);
+    }
+
+    public EngineConfig withFsync(boolean v) {
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, v, compactionTrigger, faults);
+    }
+
+    public EngineConfig withCompactionTrigger(int v) {
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, v, faults);
+    }
+
+    public EngineConfig withFaults(FaultInjector v) {
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, v);
+    }
+}

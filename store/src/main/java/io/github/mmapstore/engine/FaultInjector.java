@@ -1,0 +1,26 @@
+package io.github.mmapstore.engine;
+
+/**
+ * Called by the engine at each step where a crash leaves distinct files behind. Tests throw from it to
+ * stop the engine exactly there, then abandon the engine ({@link StoreEngine#abandon()}) and reopen.
+ */
+@FunctionalInterface
+public interface FaultInjector {
+    FaultInjector NONE = point -> { };
+
+    /** Named points, in the order a flush or a compaction passes them. */
+    enum Point {
+        FLUSH_BEFORE_SEGMENT,
+        FLUSH_AFTER_SEGMENT_WRITTEN,
+        FLUSH_AFTER_LOG_ROTATED,
+        COMMIT_BEFORE_FSYNC,
+        COMMIT_AFTER_FSYNC,
+        MANIFEST_AFTER_TEMP_WRITTEN,
+        MANIFEST_AFTER_RENAME,
+        COMPACTION_MID_MERGE,
+        COMPACTION_AFTER_SEGMENT_WRITTEN,
+        COMPACTION_AFTER_INSTALL
+    }
+
+    void at(Point point);
+}

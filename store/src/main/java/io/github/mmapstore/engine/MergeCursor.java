@@ -1,0 +1,174 @@
+package io.github.mmapstore.engine;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Merges sorted sources (a memtable and segments, newest first) into one stream in key order, forward
+ * or reverse, where for each key the newest source wins. Tombstones are passed through; the reader
+ * decides whether to skip them (reads) or keep them (a compaction that does not reach the oldest data).
+ */
+final class MergeCursor {
+    /** One sorted input. {@code key()} is valid while {@code valid()}. */
+    abstract static class Source {
+        abstract boolean valid();
+
+        abstract byte[] key();
+
+        /** The current value, or null for a tombstone. */
+        abstract byte[] value();
+
+        abstract void advance();
+    }
+
+    static final class MemtableSource extends Source {
+        private final Iterator<Map.Entry<byte[], Memtable.Chain>> it;
+        private final long snapshot;
+        private byte[] key;
+        private byte[] value;
+        private boolean valid;
+
+        MemtableSource(Memtable m, long snapshot, byte[] from, boolean fromInc, byte[] to, boolean toInc, boolean reverse) {
+            this.it = m.entries(from, fromInc, to, toInc, reverse);
+            this.snapshot = snapshot;
+            advance();
+        }
+
+        @Override
+        boolean valid() {
+            return valid;
+        }
+
+        @Override
+        byte[] key() {
+            return key;
+        }
+
+        @Override
+        byte[] value() {
+            return value;
+        }
+
+        @Override
+        void advance() {
+            while (it.hasNext()) {
+                Map.Entry<byte[], Memtable.Chain> e = it.next();
+                Memtable.Version v = e.getValue().visible(snapshot);
+                if (v != null) {
+                    key = e.getKey();
+                    value = v.value;
+                    valid = true;
+                    return;
+                }
+            }
+            valid = false;
+            key = null;
+            value = null;
+        }
+    }
+
+    static final class SegmentSource extends Source {
+        private final Segment segment;
+        private final boolean reverse;
+        private final long lo;
+        private final long hi;
+        private long row;
+        private byte[] key;
+
+        SegmentSource(Segment segment, byte[] from, boolean fromInc, byte[] to, boolean toInc, boolean reverse) {
+            this.segment = segment;
+            this.reverse = reverse;
+            this.lo = from == null ? 0 : segment.lowerBound(from, fromInc);
+            this.hi = to == null ? segment.rows() : segment.lowerBound(to, !toInc);
+            this.row = reverse ? hi - 1 : lo;
+            load();
+        }
+
+        private void load() {
+            key = valid() ? segment.key(row) : null;
+        }
+
+        @Override
+        boolean valid() {
+            return row >= lo && row < hi;
+        }
+
+        @Override
+        byte[] key() {
+            return key;
+        }
+
+        @Override
+        byte[] value() {
+            return segment.value(row);
+        }
+
+        @Override
+        void advance() {
+            row += reverse ? -1 : 1;
+            load();
+        }
+    }
+
+    private final List<Source> sources;
+    private final boolean reverse;
+    private byte[] key;
+    private byte[] value;
+
+    MergeCursor(List<Source> sources, boolean reverse) {
+        this.sources = new ArrayList<>(sources);
+        this.reverse = reverse;
+    }
+
+    static MergeCursor over(Version v, long snapshot, byte[] from, boolean fromInc, byte[] to, boolean toInc, boolean reverse) {
+        List<Source> s = new ArrayList<>(v.segments.size() + 1);
+        s.add(new MemtableSource(v.memtable, snapshot, from, fromInc, to, toInc, reverse));
+        for (Segment seg : v.segments) {
+            s.add(new SegmentSource(seg, from, fromInc, to, toInc, reverse));
+        }
+        return new MergeCursor(s, reverse);
+    }
+
+    /** Moves to the next key; false at the end. Afterwards {@link #key()} and {@link #value()} hold it. */
+    boolean next() {
+        Source best = null;
+        for (Source s : sources) {
+            if (!s.valid()) {
+                continue;
+            }
+            if (best == null) {
+                best = s;
+            } else {
+                int c = KeyOrder.compare(s.key(), best.key());
+                if (reverse ? c > 0 : c < 0) {
+                    best = s;
+                }
+            }
+        }
+        if (best == null) {
+            key = null;
+            value = null;
+            return false;
+        }
+        byte[] k = best.key();
+        value = best.value();
+        key = k;
+        for (Source s : sources) {
+            if (s.valid() && (s == best || KeyOrder.compare(s.key(), k) == 0)) {
+                s.advance();
+            }
+        }
+        return true;
+    }
+
+    byte[] key() {
+        return key;
+    }
+
+    /** Null for a tombstone. */
+    byte[] value() {
+        return value;
+    }
+}

@@ -1,0 +1,381 @@
+package io.github.mmapstore.engine;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * One immutable, sorted, columnar segment file, mapped read-only.
+ *
+ * <p>Open checks the trailer, footer and checksum table (a few kilobytes). Data pages are verified the
+ * first time any reader touches them and remembered in a bitmap (one bit per 4 KiB page), so a page's
+ * bytes are never handed out before their CRC32C matched, and hot pages are not re-hashed on every get.
+ *
+ * <p>The mapping belongs to a shared arena that is closed only when the last holder releases the
+ * segment: readers on any thread can never touch unmapped memory.
+ */
+final class Segment {
+    private final Path path;
+    private final long number;
+    private final Arena arena;
+    private final MemorySegment file;
+    private final long rows;
+    private final long tombstones;
+    private final byte[] firstKey;
+    private final byte[] lastKey;
+    private final Map<Integer, long[]> columns;
+    private final MemorySegment prefixes;
+    private final MemorySegment keyOffsets;
+    private final MemorySegment keys;
+    private final MemorySegment valueOffsets;
+    private final MemorySegment values;
+    private final MemorySegment flags;
+    private final MemorySegment bloom;
+    private final long keysBase;
+    private final long valuesBase;
+    private final long prefixesBase;
+    private final long keyOffsetsBase;
+    private final long valueOffsetsBase;
+    private final long flagsBase;
+    private final long bloomBase;
+    private final long crcTableOffset;
+    private final long checkedLength;
+    private final AtomicLongArray verifiedPages;
+    private final AtomicInteger refs = new AtomicInteger();
+    private volatile boolean deleteOnRelease;
+
+    private Segment(Path path, long number, Arena arena, MemorySegment file) {
+        this.path = path;
+        this.number = number;
+        this.arena = arena;
+        this.file = file;
+        long size = file.byteSize();
+        if (size < SegmentFormat.HEADER_BYTES + SegmentFormat.TRAILER_BYTES) {
+            throw new CorruptionException(path, 0, "segment file too short (" + size + " bytes)");
+        }
+        long t = size - SegmentFormat.TRAILER_BYTES;
+        long footerOffset = file.get(SegmentFormat.U64, t);
+        int footerLen = file.get(SegmentFormat.U32, t + 8);
+        int footerCrc = file.get(SegmentFormat.U32, t + 12);
+        int version = file.get(SegmentFormat.U32, t + 16);
+        int trailerCrc = file.get(SegmentFormat.U32, t + 20);
+        long magic = file.get(SegmentFormat.U64, t + 24);
+        if (trailerCrc != Checksums.crc(file, t, 20) || magic != SegmentFormat.MAGIC) {
+            throw new CorruptionException(path, t, "segment trailer checksum or magic mismatch");
+        }
+        if (version != SegmentFormat.VERSION) {
+            throw new IncompatibleFormatException("segment " + path + " has format version " + version
+                    + "; this MmapStore reads version " + SegmentFormat.VERSION);
+        }
+        if (footerOffset < SegmentFormat.HEADER_BYTES || footerLen < 0 || footerOffset + footerLen != t) {
+            throw new CorruptionException(path, t, "segment footer position out of range");
+        }
+        if (footerCrc != Checksums.crc(file, footerOffset, footerLen)) {
+            throw new CorruptionException(path, footerOffset, "segment footer checksum mismatch");
+        }
+        ByteBuffer f = file.asSlice(footerOffset, footerLen).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        try {
+            if (f.getInt() != SegmentFormat.VERSION) {
+                throw new CorruptionException(path, footerOffset, "footer version differs from trailer version");
+            }
+            rows = f.getLong();
+            tombstones = f.getLong();
+            int columnCount = f.getInt();
+            columns = new HashMap<>();
+            crcTableOffset = f.getLong();
+            int pageCount = f.getInt();
+            int tableCrc = f.getInt();
+            checkedLength = crcTableOffset;
+            if (crcTableOffset < SegmentFormat.HEADER_BYTES || crcTableOffset + 4L * pageCount > footerOffset
+                    || pageCount != (int) ((crcTableOffset + SegmentFormat.PAGE_BYTES - 1) / SegmentFormat.PAGE_BYTES)) {
+                throw new CorruptionException(path, footerOffset, "checksum table position out of range");
+            }
+            if (tableCrc != Checksums.crc(file, crcTableOffset, 4L * pageCount)) {
+                throw new CorruptionException(path, crcTableOffset, "page checksum table checksum mismatch");
+            }
+            for (int i = 0; i < columnCount; i++) {
+                int id = f.getInt();
+                long off = f.getLong();
+                long len = f.getLong();
+                if (off < SegmentFormat.HEADER_BYTES || len < 0 || off + len > crcTableOffset) {
+                    throw new CorruptionException(path, footerOffset, "column " + id + " out of range");
+                }
+                columns.put(id, new long[] {off, len});
+            }
+            firstKey = new byte[f.getInt()];
+            f.get(firstKey);
+            lastKey = new byte[f.getInt()];
+            f.get(lastKey);
+            if (f.hasRemaining()) {
+                throw new CorruptionException(path, footerOffset, "trailing bytes in footer");
+            }
+        } catch (RuntimeException e) {
+            if (e instanceof EngineException ee) {
+                throw ee;
+            }
+            throw new CorruptionException(path, footerOffset, "footer does not parse: " + e);
+        }
+        verifiedPages = new AtomicLongArray((int) ((crcTableOffset / SegmentFormat.PAGE_BYTES + 64) / 64));
+        prefixes = column(SegmentFormat.COL_KEY_PREFIX, rows * 8);
+        keyOffsets = column(SegmentFormat.COL_KEY_OFFSETS, (rows + 1) * 8);
+        keys = column(SegmentFormat.COL_KEYS, -1);
+        valueOffsets = column(SegmentFormat.COL_VALUE_OFFSETS, (rows + 1) * 8);
+        values = column(SegmentFormat.COL_VALUES, -1);
+        flags = column(SegmentFormat.COL_FLAGS, rows);
+        bloom = column(SegmentFormat.COL_BLOOM, -1);
+        keysBase = columns.get(SegmentFormat.COL_KEYS)[0];
+        valuesBase = columns.get(SegmentFormat.COL_VALUES)[0];
+        prefixesBase = columns.get(SegmentFormat.COL_KEY_PREFIX)[0];
+        keyOffsetsBase = columns.get(SegmentFormat.COL_KEY_OFFSETS)[0];
+        valueOffsetsBase = columns.get(SegmentFormat.COL_VALUE_OFFSETS)[0];
+        flagsBase = columns.get(SegmentFormat.COL_FLAGS)[0];
+        bloomBase = columns.get(SegmentFormat.COL_BLOOM)[0];
+        if (bloom.byteSize() == 0 || bloom.byteSize() % BloomFilter.BLOCK_BYTES != 0) {
+            throw new CorruptionException(path, footerOffset, "bloom filter column has a bad size");
+        }
+    }
+
+    private MemorySegment column(int id, long expectedLength) {
+        long[] c = columns.get(id);
+        if (c == null) {
+            throw new CorruptionException(path, 0, "segment lacks column " + id);
+        }
+        if (expectedLength >= 0 && c[1] != expectedLength) {
+            throw new CorruptionException(path, c[0], "column " + id + " has " + c[1] + " bytes, expected " + expectedLength);
+        }
+        return file.asSlice(c[0], c[1]);
+    }
+
+    /** Maps and checks a segment file. The caller owns one reference. */
+    static Segment open(Path path, long number) throws IOException {
+        Arena arena = Arena.ofShared();
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            Segment s = new Segment(path, number, arena, mapped);
+            s.refs.set(1);
+            return s;
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    Path path() {
+        return path;
+    }
+
+    long number() {
+        return number;
+    }
+
+    long rows() {
+        return rows;
+    }
+
+    long tombstones() {
+        return tombstones;
+    }
+
+    long fileSize() {
+        return file.byteSize();
+    }
+
+    byte[] firstKey() {
+        return firstKey;
+    }
+
+    byte[] lastKey() {
+        return lastKey;
+    }
+
+    /** An extra column by number, or null when this segment has none; pages are checked as read. */
+    MemorySegment extraColumn(int id) {
+        long[] c = columns.get(id);
+        return c == null ? null : file.asSlice(c[0], c[1]);
+    }
+
+    // ---- reference counting --------------------------------------------------------------------
+
+    boolean tryAcquire() {
+        while (true) {
+            int r = refs.get();
+            if (r <= 0) {
+                return false;
+            }
+            if (refs.compareAndSet(r, r + 1)) {
+                return true;
+            }
+        }
+    }
+
+    void acquire() {
+        if (!tryAcquire()) {
+            throw new IllegalStateException("segment " + path + " already released");
+        }
+    }
+
+    void release() {
+        int r = refs.decrementAndGet();
+        if (r == 0) {
+            arena.close();
+            if (deleteOnRelease) {
+                try {
+                    Files.deleteIfExists(path);
+                } catch (IOException ignored) {
+                    // An undeleted obsolete segment is removed at the next open (not in the manifest).
+                }
+            }
+        } else if (r < 0) {
+            throw new IllegalStateException("segment " + path + " released more often than acquired");
+        }
+    }
+
+    /** The file is no longer in the manifest: delete it once the last reader is gone. */
+    void markObsolete() {
+        deleteOnRelease = true;
+    }
+
+    // ---- checked access ------------------------------------------------------------------------
+
+    /** Verifies (once) every page that the absolute range [offset, offset+length) touches. */
+    void verify(long offset, long length) {
+        if (length <= 0) {
+            return;
+        }
+        long first = offset / SegmentFormat.PAGE_BYTES;
+        long last = (offset + length - 1) / SegmentFormat.PAGE_BYTES;
+        for (long p = first; p <= last; p++) {
+            int word = (int) (p >>> 6);
+            long bit = 1L << (p & 63);
+            if ((verifiedPages.getOpaque(word) & bit) == 0) {
+                verifyPage(p);
+                verifiedPages.getAndAccumulate(word, bit, (a, b) -> a | b);
+            }
+        }
+    }
+
+    /** Verifies every page of the file now (used before a new segment replaces others). */
+    void verifyAll() {
+        verify(0, checkedLength);
+    }
+
+    private void verifyPage(long page) {
+        long start = page * SegmentFormat.PAGE_BYTES;
+        long len = Math.min(SegmentFormat.PAGE_BYTES, checkedLength - start);
+        int expected = file.get(SegmentFormat.U32, crcTableOffset + page * 4);
+        if (Checksums.crc(file, start, len) != expected) {
+            throw new CorruptionException(path, start, "page " + page + " checksum mismatch");
+        }
+    }
+
+    private long checkedLong(MemorySegment col, long base, ValueLayout.OfLong layout, long index) {
+        long off = index * 8;
+        verify(base + off, 8);
+        return col.get(layout, off);
+    }
+
+    long prefix(long row) {
+        return checkedLong(prefixes, prefixesBase, SegmentFormat.PREFIX, row);
+    }
+
+    private long keyStart(long row) {
+        return checkedLong(keyOffsets, keyOffsetsBase, SegmentFormat.U64, row);
+    }
+
+    private long valueStart(long row) {
+        return checkedLong(valueOffsets, valueOffsetsBase, SegmentFormat.U64, row);
+    }
+
+    boolean isTombstone(long row) {
+        verify(flagsBase + row, 1);
+        return (flags.get(ValueLayout.JAVA_BYTE, row) & SegmentFormat.FLAG_TOMBSTONE) != 0;
+    }
+
+    byte[] key(long row) {
+        long s = keyStart(row);
+        long e = keyStart(row + 1);
+        checkRange(s, e, keys.byteSize(), keysBase, row, "key");
+        verify(keysBase + s, e - s);
+        return keys.asSlice(s, e - s).toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    /** The row's value, or null for a tombstone. */
+    byte[] value(long row) {
+        if (isTombstone(row)) {
+            return null;
+        }
+        long s = valueStart(row);
+        long e = valueStart(row + 1);
+        checkRange(s, e, values.byteSize(), valuesBase, row, "value");
+        verify(valuesBase + s, e - s);
+        return values.asSlice(s, e - s).toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    private void checkRange(long s, long e, long limit, long base, long row, String what) {
+        // Offsets passed their page checksums, so a bad range means the writer was wrong: still never
+        // read outside the column.
+        if (s < 0 || e < s || e > limit) {
+            throw new CorruptionException(path, base, what + " offsets of row " + row + " out of range");
+        }
+    }
+
+    /** Compares {@code probe} with row {@code row}'s key. */
+    int compareKey(byte[] probe, long probePrefix, long row) {
+        int c = Long.compareUnsigned(probePrefix, prefix(row));
+        if (c != 0) {
+            return c;
+        }
+        long s = keyStart(row);
+        long e = keyStart(row + 1);
+        checkRange(s, e, keys.byteSize(), keysBase, row, "key");
+        verify(keysBase + s, e - s);
+        return KeyOrder.compare(probe, keys, s, e - s);
+    }
+
+    boolean mightContain(byte[] key, long hash) {
+        if (KeyOrder.compare(key, firstKey) < 0 || KeyOrder.compare(key, lastKey) > 0) {
+            return false;
+        }
+        verify(bloomBase + BloomFilter.blockOffset(hash, bloom.byteSize()), BloomFilter.BLOCK_BYTES);
+        return BloomFilter.mightContain(bloom, hash);
+    }
+
+    /** Row of {@code key}, or -(insertion point) - 1 when absent. */
+    long find(byte[] key) {
+        long p = KeyOrder.prefix(key);
+        long lo = 0;
+        long hi = rows - 1;
+        while (lo <= hi) {
+            long mid = (lo + hi) >>> 1;
+            int c = compareKey(key, p, mid);
+            if (c > 0) {
+                lo = mid + 1;
+            } else if (c < 0) {
+                hi = mid - 1;
+            } else {
+                return mid;
+            }
+        }
+        return -(lo + 1);
+    }
+
+    /** First row whose key is {@code >= key} (inclusive) or {@code > key}; {@code rows()} if none. */
+    long lowerBound(byte[] key, boolean inclusive) {
+        long r = find(key);
+        if (r >= 0) {
+            return inclusive ? r : r + 1;
+        }
+        return -r - 1;
+    }
+}

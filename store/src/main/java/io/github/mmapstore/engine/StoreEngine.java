@@ -1,0 +1,1021 @@
+package io.github.mmapstore.engine;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A sorted key-value store in one directory: a CRC32C-framed log in front of immutable, columnar,
+ * memory-mapped segments.
+ *
+ * <p><b>Writes</b> append to the log and go into the memtable; nothing is durable until
+ * {@link #commit(byte[])}, which appends a COMMIT record carrying opaque metadata and syncs the log once
+ * (group commit). When the memtable passes its size limit it is written out as a segment at once,
+ * committed or not; the segment joins the manifest only at the next commit, so a crash before that
+ * commit simply forgets it and the log (still on disk) is replayed instead.
+ *
+ * <p><b>Reads</b> see a snapshot: the memtable's versions up to a sequence number and a fixed list of
+ * segments, held by reference counts so that no mapping is closed under a reader.
+ *
+ * <p><b>Recovery</b> finds the last COMMIT record in the log files named by the manifest, replays the
+ * log up to it, and cuts everything after it off. A torn tail is expected and truncated; a checksum
+ * mismatch anywhere else is corruption: the engine moves the files aside and opens empty, with no
+ * commit metadata, and says so in {@link #openReport()}.
+ *
+ * <p>One writer thread at a time (writes are serialised by a lock), any number of reader threads.
+ */
+public final class StoreEngine implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(StoreEngine.class);
+
+    private final Path dir;
+    private final EngineConfig config;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final OpenReport openReport;
+
+    // ---- writer state (guarded by this) ----
+    private LogWriter log;
+    private long nextFileNumber;
+    private long seq;
+    private Manifest manifest;
+    /** Segments in the manifest, newest first. */
+    private List<Segment> committed = new ArrayList<>();
+    /** Segments flushed since the last manifest, newest first; they become durable at the next commit. */
+    private List<Segment> pending = new ArrayList<>();
+    private byte[] lastCommitMetadata;
+    private Compaction compaction;
+    private long commits;
+    private long flushes;
+    private long compactions;
+    private long compactedBytes;
+
+    // ---- shared with readers ----
+    private volatile Version current;
+    private volatile long visibleSeq;
+    private volatile boolean closed;
+    private volatile EngineException failure;
+    private volatile long lastCommitNanos;
+
+    private StoreEngine(Path dir, EngineConfig config, FileChannel lockChannel, FileLock lock, OpenReport report,
+                        Recovered r) {
+        this.dir = dir;
+        this.config = config;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        this.openReport = report;
+        this.log = r.log;
+        this.nextFileNumber = r.nextFileNumber;
+        this.seq = r.seq;
+        this.visibleSeq = r.seq;
+        this.manifest = r.manifest;
+        this.committed = r.segments;
+        this.lastCommitMetadata = r.metadata;
+        this.current = new Version(r.memtable, committed);
+        for (Segment s : committed) {
+            s.release(); // the version holds them now
+        }
+    }
+
+    // =============================================================================================
+    // Open and recovery
+    // =============================================================================================
+
+    /**
+     * Opens (or creates) the store in {@code dir}. Takes an exclusive lock on the directory, held until
+     * {@link #close()}.
+     *
+     * @throws StoreLockedException        another engine holds the directory
+     * @throws IncompatibleFormatException the directory was written by an unknown format version
+     * @throws EngineIOException           the file system failed
+     */
+    public static StoreEngine open(Path dir, EngineConfig config) {
+        Objects.requireNonNull(dir, "dir");
+        Objects.requireNonNull(config, "config");
+        long start = System.nanoTime();
+        FileChannel lockChannel = null;
+        FileLock lock = null;
+        try {
+            Files.createDirectories(dir);
+            lockChannel = FileChannel.open(dir.resolve(FileNames.LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            try {
+                lock = lockChannel.tryLock();
+            } catch (OverlappingFileLockException e) {
+                throw new StoreLockedException("store directory " + dir + " is already open in this process");
+            }
+            if (lock == null) {
+                throw new StoreLockedException("store directory " + dir + " is locked by another process");
+            }
+            Recovered r;
+            boolean rebuilt = false;
+            String reason = null;
+            Path quarantine = null;
+            Path marker = dir.resolve(FileNames.CORRUPT_MARKER);
+            if (Files.exists(marker)) {
+                reason = "an earlier instance found corruption: " + Files.readString(marker, StandardCharsets.UTF_8);
+                quarantine = quarantine(dir);
+                rebuilt = true;
+            }
+            try {
+                r = recover(dir, config);
+            } catch (CorruptionException e) {
+                reason = e.getMessage();
+                quarantine = quarantine(dir);
+                rebuilt = true;
+                r = recover(dir, config);
+            }
+            if (rebuilt) {
+                LOG.error("MmapStore at {} was damaged ({}); damaged files moved to {}; it opens empty and must be rebuilt",
+                        dir, reason, quarantine);
+            }
+            OpenReport report = new OpenReport(r.created, rebuilt, reason, quarantine, r.replayed, r.discarded,
+                    System.nanoTime() - start);
+            return new StoreEngine(dir, config, lockChannel, lock, report, r);
+        } catch (IOException e) {
+            closeQuietly(lock, lockChannel);
+            throw new EngineIOException("cannot open store in " + dir, e);
+        } catch (RuntimeException e) {
+            closeQuietly(lock, lockChannel);
+            throw e;
+        }
+    }
+
+    private static void closeQuietly(FileLock lock, FileChannel ch) {
+        try {
+            if (lock != null) {
+                lock.release();
+            }
+        } catch (IOException ignored) {
+            // closing the channel releases it too
+        }
+        try {
+            if (ch != null) {
+                ch.close();
+            }
+        } catch (IOException ignored) {
+            // nothing left to do
+        }
+    }
+
+    /** Moves every store file into a new quarantine folder (never deletes them). */
+    private static Path quarantine(Path dir) throws IOException {
+        Path q = dir.resolve(FileNames.QUARANTINE_PREFIX + System.currentTimeMillis());
+        int n = 0;
+        while (Files.exists(q)) {
+            q = dir.resolve(FileNames.QUARANTINE_PREFIX + System.currentTimeMillis() + "-" + (++n));
+        }
+        Files.createDirectories(q);
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                String name = p.getFileName().toString();
+                if (name.equals(FileNames.LOCK) || name.startsWith(FileNames.QUARANTINE_PREFIX)) {
+                    continue;
+                }
+                Files.move(p, q.resolve(name));
+            }
+        }
+        Manifest.syncDirectory(dir);
+        return q;
+    }
+
+    /** What recovery hands to the constructor. */
+    private static final class Recovered {
+        boolean created;
+        LogWriter log;
+        long nextFileNumber;
+        long seq;
+        Manifest manifest;
+        List<Segment> segments = new ArrayList<>();
+        Memtable memtable = new Memtable();
+        byte[] metadata;
+        long replayed;
+        long discarded;
+    }
+
+    /** Where the last COMMIT record of the log ends. */
+    private record CommitPoint(long logNumber, long end, long seq, byte[] metadata) {
+    }
+
+    private static Recovered recover(Path dir, EngineConfig config) throws IOException {
+        Recovered r = new Recovered();
+        TreeMap<Long, Path> logs = new TreeMap<>();
+        TreeMap<Long, Path> segs = new TreeMap<>();
+        List<Path> temps = new ArrayList<>();
+        long maxNumber = 0;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                String name = p.getFileName().toString();
+                OptionalLong num = FileNames.number(name);
+                if (num.isEmpty()) {
+                    if (name.equals(FileNames.MANIFEST_TEMP)) {
+                        temps.add(p);
+                    }
+                    continue;
+                }
+                maxNumber = Math.max(maxNumber, num.getAsLong());
+                if (name.endsWith(FileNames.TEMP_SUFFIX)) {
+                    temps.add(p);
+                } else if (name.endsWith(FileNames.LOG_SUFFIX)) {
+                    logs.put(num.getAsLong(), p);
+                } else if (name.endsWith(FileNames.SEGMENT_SUFFIX)) {
+                    segs.put(num.getAsLong(), p);
+                }
+            }
+        }
+        // Leftovers of an unfinished flush, compaction or manifest write.
+        for (Path t : temps) {
+            Files.deleteIfExists(t);
+        }
+
+        Manifest m = Manifest.read(dir);
+        if (m == null) {
+            if (!segs.isEmpty()) {
+                throw new CorruptionException(dir.resolve(FileNames.MANIFEST), 0,
+                        "manifest missing while " + segs.size() + " segment files exist");
+            }
+            // A new store (or one whose creation was interrupted before its manifest existed).
+            for (Path p : logs.values()) {
+                Files.deleteIfExists(p);
+            }
+            long logNumber = Math.max(maxNumber + 1, 1);
+            r.created = true;
+            r.log = LogWriter.create(dir, logNumber, config.logBufferBytes(), config.fsync());
+            r.manifest = new Manifest(logNumber + 1, 0, logNumber, List.of(), null);
+            r.manifest.write(dir, config.fsync(), FaultInjector.NONE);
+            r.nextFileNumber = logNumber + 1;
+            return r;
+        }
+        r.manifest = m;
+        r.nextFileNumber = Math.max(m.nextFileNumber(), maxNumber + 1);
+        r.metadata = m.metadata();
+        r.seq = m.lastSeq();
+
+        try {
+            for (Manifest.SegmentRef ref : m.segments()) {
+                Path p = segs.get(ref.number());
+                if (p == null) {
+                    throw new CorruptionException(FileNames.segment(dir, ref.number()), 0, "segment named by the manifest is missing");
+                }
+                long size = Files.size(p);
+                if (size != ref.fileSize()) {
+                    throw new CorruptionException(p, size, "segment has " + size + " bytes, the manifest says " + ref.fileSize());
+                }
+                Segment s = Segment.open(p, ref.number());
+                r.segments.add(s);
+                if (s.rows() != ref.rows()) {
+                    throw new CorruptionException(p, 0, "segment has " + s.rows() + " rows, the manifest says " + ref.rows());
+                }
+            }
+
+            // Pass 1: find the last commit in the logs the manifest still needs.
+            Path startLog = logs.get(m.logStart());
+            if (startLog == null) {
+                throw new CorruptionException(FileNames.log(dir, m.logStart()), 0, "log file named by the manifest is missing");
+            }
+            List<Long> needed = new ArrayList<>(logs.tailMap(m.logStart(), true).keySet());
+            CommitPoint[] last = {null};
+            long tornAt = -1;
+            long tornLog = -1;
+            for (int i = 0; i < needed.size(); i++) {
+                long number = needed.get(i);
+                Path p = logs.get(number);
+                LogScanner.Result res = LogScanner.scan(p, number, (type, payload, off, end) -> {
+                    if (type == LogFormat.COMMIT) {
+                        last[0] = commitPoint(number, end, payload, p, off);
+                    }
+                });
+                if (res.validEnd() == 0 && res.fileSize() < LogFormat.FILE_HEADER_BYTES && i != needed.size() - 1) {
+                    throw new CorruptionException(p, 0, "log file header is missing but later log files exist");
+                }
+                if (res.torn()) {
+                    if (i != needed.size() - 1) {
+                        throw new CorruptionException(p, res.validEnd(), "log file ends in a torn record but later log files exist");
+                    }
+                    tornAt = res.validEnd();
+                    tornLog = number;
+                }
+            }
+            CommitPoint cp = last[0];
+
+            // Pass 2: replay up to the commit point into the memtable, flushing as it fills.
+            List<Segment> flushed = new ArrayList<>();
+            if (cp != null) {
+                r.metadata = cp.metadata();
+                long[] seqBox = {m.lastSeq()};
+                long[] count = {0};
+                for (long number : needed) {
+                    if (number > cp.logNumber()) {
+                        break;
+                    }
+                    Path p = logs.get(number);
+                    LogScanner.scan(p, number, (type, payload, off, end) -> {
+                        if (number == cp.logNumber() && end > cp.end()) {
+                            return;
+                        }
+                        if (type == LogFormat.PUT) {
+                            int[] kl = LogScanner.readVarint(payload, p, off);
+                            byte[] key = payload.asSlice(kl[1], kl[0]).toArray(ValueLayout.JAVA_BYTE);
+                            byte[] value = payload.asSlice(kl[1] + kl[0]).toArray(ValueLayout.JAVA_BYTE);
+                            r.memtable.put(key, value, ++seqBox[0]);
+                            count[0]++;
+                        } else if (type == LogFormat.DELETE) {
+                            r.memtable.put(payload.toArray(ValueLayout.JAVA_BYTE), null, ++seqBox[0]);
+                            count[0]++;
+                        }
+                        if (r.memtable.approximateBytes() >= config.memtableBytes()) {
+                            boolean bottom = r.segments.isEmpty() && flushed.isEmpty();
+                            Segment s = writeMemtable(dir, r.nextFileNumber++, r.memtable, bottom, config.fsync());
+                            if (s != null) {
+                                flushed.add(0, s);
+                            }
+                            r.memtable = new Memtable();
+                        }
+                    });
+                }
+                r.seq = Math.max(Math.max(seqBox[0], cp.seq()), m.lastSeq());
+                r.replayed = count[0];
+            }
+
+            // Everything after the commit point was never committed: cut it off.
+            long keepLog = cp == null ? m.logStart() : cp.logNumber();
+            long keepEnd = cp == null ? LogFormat.FILE_HEADER_BYTES : cp.end();
+            long discarded = 0;
+            for (long number : needed) {
+                Path p = logs.get(number);
+                if (number > keepLog) {
+                    discarded += Files.size(p);
+                } else if (number == keepLog) {
+                    discarded += Math.max(0, Files.size(p) - keepEnd);
+                }
+            }
+            r.discarded = discarded;
+            if (tornAt >= 0) {
+                LOG.info("MmapStore at {}: torn tail in log {} at byte {} cut off (never committed)", dir, tornLog, tornAt);
+            }
+
+            if (!flushed.isEmpty()) {
+                // Recovery needed segments of its own: checkpoint now so the next open replays nothing.
+                boolean bottom = r.segments.isEmpty() && flushed.isEmpty();
+                Segment s = writeMemtable(dir, r.nextFileNumber++, r.memtable, bottom, config.fsync());
+                if (s != null) {
+                    flushed.add(0, s);
+                }
+                r.memtable = new Memtable();
+                List<Segment> all = new ArrayList<>(flushed);
+                all.addAll(r.segments);
+                r.segments = all;
+                long newLog = r.nextFileNumber++;
+                r.log = LogWriter.create(dir, newLog, config.logBufferBytes(), config.fsync());
+                r.manifest = new Manifest(r.nextFileNumber, r.seq, newLog, refs(all), r.metadata);
+                r.manifest.write(dir, config.fsync(), FaultInjector.NONE);
+                for (long number : logs.keySet()) {
+                    Files.deleteIfExists(logs.get(number));
+                }
+            } else {
+                for (long number : needed) {
+                    if (number > keepLog) {
+                        Files.deleteIfExists(logs.get(number));
+                    }
+                }
+                r.log = LogWriter.reopen(dir, keepLog, keepEnd, config.logBufferBytes(), config.fsync());
+                for (long number : logs.headMap(m.logStart(), false).keySet()) {
+                    Files.deleteIfExists(logs.get(number));
+                }
+            }
+            // Segment files no manifest names: outputs of flushes or compactions that never committed.
+            List<Long> live = new ArrayList<>();
+            for (Segment s : r.segments) {
+                live.add(s.number());
+            }
+            for (Map.Entry<Long, Path> e : segs.entrySet()) {
+                if (!live.contains(e.getKey())) {
+                    Files.deleteIfExists(e.getValue());
+                }
+            }
+            return r;
+        } catch (IOException | RuntimeException e) {
+            for (Segment s : r.segments) {
+                s.release();
+            }
+            if (r.log != null) {
+                r.log.close();
+            }
+            throw e;
+        }
+    }
+
+    private static CommitPoint commitPoint(long number, long end, MemorySegment payload, Path p, long off) {
+        if (payload.byteSize() < 9) {
+            throw new CorruptionException(p, off, "commit record too short");
+        }
+        long s = payload.get(SegmentFormat.U64, 0);
+        boolean has = payload.get(ValueLayout.JAVA_BYTE, 8) != 0;
+        byte[] meta = has ? payload.asSlice(9).toArray(ValueLayout.JAVA_BYTE) : null;
+        return new CommitPoint(number, end, s, meta);
+    }
+
+    private static List<Manifest.SegmentRef> refs(List<Segment> segments) {
+        List<Manifest.SegmentRef> out = new ArrayList<>(segments.size());
+        for (Segment s : segments) {
+            out.add(new Manifest.SegmentRef(s.number(), s.fileSize(), s.rows()));
+        }
+        return out;
+    }
+
+    /**
+     * Writes a memtable's newest versions as a segment and opens it (one reference, owned by the
+     * caller). Tombstones are dropped when nothing lies below ({@code bottom}). Returns null when no
+     * row remains.
+     */
+    private static Segment writeMemtable(Path dir, long number, Memtable mem, boolean bottom, boolean fsync)
+            throws IOException {
+        SegmentWriter.Sizes sizes = new SegmentWriter.Sizes();
+        var it = mem.entries(null, true, null, true, false);
+        while (it.hasNext()) {
+            var e = it.next();
+            byte[] v = e.getValue().head.value;
+            if (v != null || !bottom) {
+                sizes.add(e.getKey(), v);
+            }
+        }
+        if (sizes.rows == 0) {
+            return null;
+        }
+        Path path;
+        try (SegmentWriter w = new SegmentWriter(dir, number, sizes)) {
+            it = mem.entries(null, true, null, true, false);
+            while (it.hasNext()) {
+                var e = it.next();
+                byte[] v = e.getValue().head.value;
+                if (v != null || !bottom) {
+                    w.add(e.getKey(), v);
+                }
+            }
+            path = w.finish(fsync);
+        }
+        return Segment.open(path, number);
+    }
+
+    // =============================================================================================
+    // Writes
+    // =============================================================================================
+
+    /** Stores {@code value} under {@code key}. Not durable until the next {@link #commit}. */
+    public void put(byte[] key, byte[] value) {
+        checkKey(key);
+        Objects.requireNonNull(value, "value must not be null (use delete)");
+        if (value.length > config.maxValueBytes()) {
+            throw new LimitExceededException("value of " + value.length + " bytes exceeds the maximum of "
+                    + config.maxValueBytes() + " bytes (mmapstore.max.value.bytes)");
+        }
+        synchronized (this) {
+            checkWritable();
+            try {
+                log.appendPut(key, value);
+            } catch (IOException e) {
+                throw fail(new EngineIOException("cannot append to log " + log.path(), e));
+            }
+            long s = ++seq;
+            current.memtable.put(key, value, s);
+            visibleSeq = s;
+            maybeFlush();
+        }
+    }
+
+    /** Removes {@code key}. Not durable until the next {@link #commit}. */
+    public void delete(byte[] key) {
+        checkKey(key);
+        synchronized (this) {
+            checkWritable();
+            try {
+                log.appendDelete(key);
+            } catch (IOException e) {
+                throw fail(new EngineIOException("cannot append to log " + log.path(), e));
+            }
+            long s = ++seq;
+            current.memtable.put(key, null, s);
+            visibleSeq = s;
+            maybeFlush();
+        }
+    }
+
+    /**
+     * Applies many writes under one lock acquisition (the restore path). A null value deletes. The
+     * whole batch is validated before anything is written: a bad entry changes nothing.
+     */
+    public void write(List<KeyValue> batch) {
+        for (KeyValue kv : batch) {
+            checkKey(kv.key());
+            if (kv.value() != null && kv.value().length > config.maxValueBytes()) {
+                throw new LimitExceededException("value of " + kv.value().length + " bytes exceeds the maximum of "
+                        + config.maxValueBytes() + " bytes (mmapstore.max.value.bytes)");
+            }
+        }
+        synchronized (this) {
+            checkWritable();
+            Memtable mem = current.memtable;
+            for (KeyValue kv : batch) {
+                try {
+                    if (kv.value() == null) {
+                        log.appendDelete(kv.key());
+                    } else {
+                        log.appendPut(kv.key(), kv.value());
+                    }
+                } catch (IOException e) {
+                    throw fail(new EngineIOException("cannot append to log " + log.path(), e));
+                }
+                long s = ++seq;
+                mem.put(kv.key(), kv.value(), s);
+                visibleSeq = s;
+                if (mem.approximateBytes() >= config.memtableBytes()) {
+                    maybeFlush();
+                    mem = current.memtable;
+                }
+            }
+        }
+    }
+
+    private void checkKey(byte[] key) {
+        Objects.requireNonNull(key, "key must not be null");
+        if (key.length > config.maxKeyBytes()) {
+            throw new LimitExceededException("key of " + key.length + " bytes exceeds the maximum of "
+                    + config.maxKeyBytes() + " bytes (mmapstore.max.key.bytes)");
+        }
+    }
+
+    /**
+     * Makes every write so far durable with one sync, together with {@code metadata} (may be null),
+     * atomically: after a crash the store opens with all of them or, if this call did not return,
+     * possibly none of them.
+     */
+    public synchronized void commit(byte[] metadata) {
+        checkWritable();
+        long start = System.nanoTime();
+        try {
+            log.appendCommit(seq, metadata);
+            config.faults().at(FaultInjector.Point.COMMIT_BEFORE_FSYNC);
+            log.sync(config.fsync());
+            config.faults().at(FaultInjector.Point.COMMIT_AFTER_FSYNC);
+            lastCommitMetadata = metadata == null ? null : metadata.clone();
+            if (!pending.isEmpty()) {
+                checkpoint();
+            }
+        } catch (IOException e) {
+            throw fail(new EngineIOException("commit failed in " + dir, e));
+        }
+        commits++;
+        lastCommitNanos = System.nanoTime() - start;
+    }
+
+    /** The metadata of the last completed commit (as of open, or since), or null if none. */
+    public synchronized byte[] lastCommitMetadata() {
+        return lastCommitMetadata == null ? null : lastCommitMetadata.clone();
+    }
+
+    /**
+     * Records the flushed segments in a new manifest; the log before the current file is no longer
+     * needed. Called right after a commit, so everything in those segments is committed.
+     */
+    private void checkpoint() throws IOException {
+        List<Segment> all = new ArrayList<>(pending);
+        all.addAll(committed);
+        Manifest next = new Manifest(nextFileNumber, seq, log.number(), refs(all), lastCommitMetadata);
+        next.write(dir, config.fsync(), config.faults());
+        long oldStart = manifest.logStart();
+        manifest = next;
+        committed = all;
+        pending = new ArrayList<>();
+        for (long n = oldStart; n < log.number(); n++) {
+            Files.deleteIfExists(FileNames.log(dir, n));
+        }
+    }
+
+    private void maybeFlush() {
+        if (current.memtable.approximateBytes() >= config.memtableBytes()) {
+            flushMemtable();
+        }
+    }
+
+    /** Writes the memtable out as a segment now (it becomes durable at the next commit). */
+    public synchronized void flush() {
+        checkWritable();
+        flushMemtable();
+    }
+
+    private void flushMemtable() {
+        Version v = current;
+        if (v.memtable.isEmpty()) {
+            return;
+        }
+        try {
+            config.faults().at(FaultInjector.Point.FLUSH_BEFORE_SEGMENT);
+            // The old log must be complete on disk before a commit in the next one can count.
+            log.sync(config.fsync());
+            LogWriter next = LogWriter.create(dir, nextFileNumber++, config.logBufferBytes(), config.fsync());
+            log.close();
+            log = next;
+            config.faults().at(FaultInjector.Point.FLUSH_AFTER_LOG_ROTATED);
+            boolean bottom = pending.isEmpty() && committed.isEmpty();
+            Segment s = writeMemtable(dir, nextFileNumber++, v.memtable, bottom, config.fsync());
+            config.faults().at(FaultInjector.Point.FLUSH_AFTER_SEGMENT_WRITTEN);
+            if (s != null) {
+                pending.add(0, s);
+            }
+            install(new Memtable());
+            if (s != null) {
+                s.release(); // the new version holds it
+            }
+            flushes++;
+        } catch (IOException e) {
+            throw fail(new EngineIOException("flush failed in " + dir, e));
+        }
+    }
+
+    /** Publishes a new version over the current segment lists. */
+    private void install(Memtable memtable) {
+        List<Segment> all = new ArrayList<>(pending.size() + committed.size());
+        all.addAll(pending);
+        all.addAll(committed);
+        Version old = current;
+        current = new Version(memtable, all);
+        old.release();
+    }
+
+    // =============================================================================================
+    // Compaction
+    // =============================================================================================
+
+    /**
+     * Runs compaction for at most about {@code budgetNanos}: picks segments to merge when there are at
+     * least {@link EngineConfig#compactionTrigger()}, merges part of them, and installs the result when
+     * done. Each step is crash-safe: a merge is installed by one manifest replacement.
+     *
+     * @return true if compaction work remains (call again later)
+     */
+    public synchronized boolean compact(long budgetNanos) {
+        checkWritable();
+        long deadline = System.nanoTime() + budgetNanos;
+        try {
+            while (true) {
+                if (compaction == null) {
+                    List<Segment> run = Compaction.pick(committed, config.compactionTrigger());
+                    if (run == null) {
+                        return false;
+                    }
+                    boolean bottom = committed.get(committed.size() - 1) == run.get(run.size() - 1);
+                    compaction = new Compaction(dir, nextFileNumber++, run, bottom, config.faults());
+                }
+                if (!compaction.step(deadline)) {
+                    return true;
+                }
+                Compaction done = compaction;
+                compaction = null;
+                installCompaction(done);
+                if (System.nanoTime() >= deadline) {
+                    return Compaction.pick(committed, config.compactionTrigger()) != null;
+                }
+            }
+        } catch (IOException e) {
+            abortCompaction();
+            throw fail(new EngineIOException("compaction failed in " + dir, e));
+        } catch (CorruptionException e) {
+            abortCompaction();
+            corrupted(e);
+            throw e;
+        }
+    }
+
+    /** Merges every segment into one now (tests, tools, and before a benchmark's read phase). */
+    public synchronized void compactFully() {
+        checkWritable();
+        abortCompaction();
+        if (committed.size() < 2) {
+            return;
+        }
+        try {
+            compaction = new Compaction(dir, nextFileNumber++, new ArrayList<>(committed), true, config.faults());
+            while (!compaction.step(Long.MAX_VALUE)) {
+                // runs to completion
+            }
+            Compaction done = compaction;
+            compaction = null;
+            installCompaction(done);
+        } catch (IOException e) {
+            abortCompaction();
+            throw fail(new EngineIOException("compaction failed in " + dir, e));
+        }
+    }
+
+    private void installCompaction(Compaction done) throws IOException {
+        Segment out = done.finish(config.fsync());
+        List<Segment> inputs = done.inputs();
+        List<Segment> next = new ArrayList<>(committed.size());
+        boolean placed = false;
+        for (Segment s : committed) {
+            if (inputs.contains(s)) {
+                if (!placed && out != null) {
+                    next.add(out);
+                }
+                placed = true;
+            } else {
+                next.add(s);
+            }
+        }
+        Manifest m = new Manifest(nextFileNumber, manifest.lastSeq(), manifest.logStart(), refs(next),
+                manifest.metadata());
+        try {
+            m.write(dir, config.fsync(), config.faults());
+        } catch (IOException | RuntimeException e) {
+            if (out != null) {
+                out.markObsolete();
+                out.release();
+            }
+            done.releaseInputs();
+            throw e;
+        }
+        manifest = m;
+        committed = next;
+        install(current.memtable);
+        if (out != null) {
+            out.release();
+        }
+        for (Segment s : inputs) {
+            s.markObsolete();
+        }
+        done.releaseInputs();
+        compactions++;
+        compactedBytes += out == null ? 0 : out.fileSize();
+        config.faults().at(FaultInjector.Point.COMPACTION_AFTER_INSTALL);
+    }
+
+    private void abortCompaction() {
+        if (compaction != null) {
+            compaction.abort();
+            compaction = null;
+        }
+    }
+
+    // =============================================================================================
+    // Reads
+    // =============================================================================================
+
+    private Version acquire() {
+        while (true) {
+            checkReadable();
+            Version v = current;
+            if (v.tryAcquire()) {
+                return v;
+            }
+        }
+    }
+
+    /** The value of {@code key}, or null. */
+    public byte[] get(byte[] key) {
+        Objects.requireNonNull(key, "key must not be null");
+        Version v = acquire();
+        try {
+            long snapshot = visibleSeq;
+            Memtable.Version mv = v.memtable.get(key, snapshot);
+            if (mv != null) {
+                return mv.value;
+            }
+            List<Segment> segs = v.segments;
+            if (segs.isEmpty()) {
+                return null;
+            }
+            long hash = KeyHash.hash(key);
+            for (Segment s : segs) {
+                if (s.mightContain(key, hash)) {
+                    long row = s.find(key);
+                    if (row >= 0) {
+                        return s.value(row);
+                    }
+                }
+            }
+            return null;
+        } catch (CorruptionException e) {
+            corrupted(e);
+            throw e;
+        } finally {
+            v.release();
+        }
+    }
+
+    /**
+     * Entries with keys between {@code from} and {@code to} (null = unbounded), ascending or, with
+     * {@code reverse}, descending. An empty range (from after to) yields nothing.
+     */
+    public EngineIterator range(byte[] from, boolean fromInclusive, byte[] to, boolean toInclusive, boolean reverse) {
+        Version v = acquire();
+        try {
+            if (from != null && to != null) {
+                int c = KeyOrder.compare(from, to);
+                if (c > 0 || (c == 0 && !(fromInclusive && toInclusive))) {
+                    return new EngineIterator(this, v, new MergeCursor(List.of(), reverse));
+                }
+            }
+            long snapshot = visibleSeq;
+            return new EngineIterator(this, v, MergeCursor.over(v, snapshot, from, fromInclusive, to, toInclusive, reverse));
+        } catch (RuntimeException e) {
+            v.release();
+            if (e instanceof CorruptionException ce) {
+                corrupted(ce);
+            }
+            throw e;
+        }
+    }
+
+    /** Entries in {@code [from, to]}, ascending; null bounds are open. */
+    public EngineIterator range(byte[] from, byte[] to) {
+        return range(from, true, to, true, false);
+    }
+
+    /** Entries in {@code [from, to]}, descending; null bounds are open. */
+    public EngineIterator reverseRange(byte[] from, byte[] to) {
+        return range(from, true, to, true, true);
+    }
+
+    public EngineIterator all() {
+        return range(null, true, null, true, false);
+    }
+
+    public EngineIterator reverseAll() {
+        return range(null, true, null, true, true);
+    }
+
+    /** Entries whose key starts with {@code prefix}, ascending or descending. */
+    public EngineIterator prefixScan(byte[] prefix, boolean reverse) {
+        Objects.requireNonNull(prefix, "prefix must not be null");
+        byte[] upper = KeyOrder.prefixUpperBound(prefix);
+        return range(prefix, true, upper, false, reverse);
+    }
+
+    /**
+     * Approximate number of live keys: exact for a memtable-only store; keys overwritten or deleted in a
+     * newer segment than the one holding them count until compaction.
+     */
+    public long approximateNumEntries() {
+        Version v = acquire();
+        try {
+            long n = v.memtable.liveCount();
+            for (Segment s : v.segments) {
+                n += s.rows() - 2 * s.tombstones();
+            }
+            return Math.max(0, n);
+        } finally {
+            v.release();
+        }
+    }
+
+    public OpenReport openReport() {
+        return openReport;
+    }
+
+    public Path directory() {
+        return dir;
+    }
+
+    public EngineConfig config() {
+        return config;
+    }
+
+    public EngineStats stats() {
+        Version v = acquire();
+        try {
+            long rows = 0;
+            long tombs = 0;
+            long mapped = 0;
+            for (Segment s : v.segments) {
+                rows += s.rows();
+                tombs += s.tombstones();
+                mapped += s.fileSize();
+            }
+            long logBytes;
+            long c;
+            long f;
+            long k;
+            long kb;
+            synchronized (this) {
+                logBytes = log.size();
+                c = commits;
+                f = flushes;
+                k = compactions;
+                kb = compactedBytes;
+            }
+            return new EngineStats(v.memtable.approximateBytes(), v.memtable.keyCount(), v.segments.size(), rows, tombs,
+                    mapped, logBytes, lastCommitNanos, c, f, k, kb);
+        } finally {
+            v.release();
+        }
+    }
+
+    // =============================================================================================
+    // Failure, close
+    // =============================================================================================
+
+    void checkReadable() {
+        if (closed) {
+            throw new EngineClosedException("store " + dir + " is closed");
+        }
+        EngineException f = failure;
+        if (f != null) {
+            throw new EngineClosedException("store " + dir + " failed and must be reopened: " + f.getMessage(), f);
+        }
+    }
+
+    private void checkWritable() {
+        checkReadable();
+    }
+
+    private EngineException fail(EngineException e) {
+        if (failure == null) {
+            failure = e;
+        }
+        return e;
+    }
+
+    /** A checksum failed: refuse all further use and leave a durable note for the next open. */
+    void corrupted(CorruptionException e) {
+        if (failure != null) {
+            return;
+        }
+        failure = e;
+        try {
+            Path marker = dir.resolve(FileNames.CORRUPT_MARKER);
+            Files.writeString(marker, e.getMessage(), StandardCharsets.UTF_8);
+            try (FileChannel ch = FileChannel.open(marker, StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+            Manifest.syncDirectory(dir);
+        } catch (IOException io) {
+            LOG.error("MmapStore at {}: could not record corruption marker", dir, io);
+        }
+        LOG.error("MmapStore at {}: {}; the store refuses further use and will be rebuilt when reopened", dir, e.getMessage());
+    }
+
+    /**
+     * Closes the store. Writes after the last commit are not kept (the changelog replays them). Open
+     * iterators keep their snapshot readable until they are closed.
+     */
+    @Override
+    public void close() {
+        shutdown(true);
+    }
+
+    /**
+     * Drops the engine the way a crash would: nothing more is written, temporary files stay where they
+     * are. For tests of recovery.
+     */
+    public void abandon() {
+        shutdown(false);
+    }
+
+    private synchronized void shutdown(boolean clean) {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (clean) {
+            abortCompaction();
+        } else if (compaction != null) {
+            compaction.releaseInputs();
+            compaction = null;
+        }
+        try {
+            log.close();
+        } catch (IOException e) {
+            LOG.warn("MmapStore at {}: closing log failed", dir, e);
+        }
+        for (Segment s : pending) {
+            // Flushed but never committed: the next open deletes the file; drop our claim now.
+            s.markObsolete();
+        }
+        current.release();
+        closeQuietly(lock, lockChannel);
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public String toString() {
+        return "StoreEngine[" + dir + "]";
+    }
+
+}

@@ -1,0 +1,134 @@
+package io.github.mmapstore.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StoreEngineTest {
+    @TempDir
+    Path dir;
+
+    static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    static String s(byte[] b) {
+        return b == null ? null : new String(b, StandardCharsets.UTF_8);
+    }
+
+    static List<String> keys(EngineIterator it) {
+        List<String> out = new ArrayList<>();
+        try (it) {
+            while (it.hasNext()) {
+                out.add(s(it.next().key()));
+            }
+        }
+        return out;
+    }
+
+    EngineConfig small() {
+        return EngineConfig.defaults().withMemtableBytes(8192).withFsync(false);
+    }
+
+    @Test
+    void putGetDeleteAcrossFlushAndReopen() {
+        try (StoreEngine e = StoreEngine.open(dir, small())) {
+            assertThat(e.openReport().created()).isTrue();
+            for (int i = 0; i < 2000; i++) {
+                e.put(b(String.format("k%05d", i)), b("v" + i));
+            }
+            e.delete(b("k00007"));
+            e.put(b("k00008"), b("new"));
+            assertThat(s(e.get(b("k00007")))).isNull();
+            assertThat(s(e.get(b("k00008")))).isEqualTo("new");
+            assertThat(s(e.get(b("k01999")))).isEqualTo("v1999");
+            assertThat(e.stats().segments()).isGreaterThan(1);
+            e.commit(b("meta-1"));
+        }
+        try (StoreEngine e = StoreEngine.open(dir, small())) {
+            assertThat(s(e.lastCommitMetadata())).isEqualTo("meta-1");
+            assertThat(s(e.get(b("k00007")))).isNull();
+            assertThat(s(e.get(b("k00008")))).isEqualTo("new");
+            assertThat(s(e.get(b("k00000")))).isEqualTo("v0");
+            assertThat(keys(e.all())).hasSize(1999);
+            assertThat(keys(e.range(b("k00005"), b("k00010")))).containsExactly("k00005", "k00006", "k00008", "k00009", "k00010");
+            assertThat(keys(e.reverseRange(b("k00005"), b("k00010")))).containsExactly("k00010", "k00009", "k00008", "k00006", "k00005");
+            assertThat(keys(e.prefixScan(b("k0199"), false))).hasSize(10);
+            while (e.compact(Long.MAX_VALUE)) {
+                // until nothing is left to merge
+            }
+            e.compactFully();
+            assertThat(e.stats().segments()).isEqualTo(1);
+            assertThat(keys(e.all())).hasSize(1999);
+            assertThat(e.approximateNumEntries()).isBetween(1999L, 2001L);
+        }
+    }
+
+    @Test
+    void uncommittedWritesAreGoneAfterCrash() {
+        StoreEngine e = StoreEngine.open(dir, small());
+        e.put(b("a"), b("1"));
+        e.commit(b("c1"));
+        e.put(b("b"), b("2"));
+        for (int i = 0; i < 1000; i++) {
+            e.put(b("x" + i), b("y"));
+        }
+        e.abandon();
+        try (StoreEngine r = StoreEngine.open(dir, small())) {
+            assertThat(s(r.lastCommitMetadata())).isEqualTo("c1");
+            assertThat(keys(r.all())).containsExactly("a");
+        }
+    }
+
+    @Test
+    void lockAndLimits() {
+        try (StoreEngine e = StoreEngine.open(dir, small().withMaxKeyBytes(4).withMaxValueBytes(4))) {
+            assertThatThrownBy(() -> StoreEngine.open(dir, small())).isInstanceOf(StoreLockedException.class);
+            assertThatThrownBy(() -> e.put(b("12345"), b("1"))).isInstanceOf(LimitExceededException.class);
+            assertThatThrownBy(() -> e.put(b("1"), b("12345"))).isInstanceOf(LimitExceededException.class);
+            assertThatThrownBy(() -> e.put(null, b("1"))).isInstanceOf(NullPointerException.class);
+        }
+    }
+
+    @Test
+    void modelCheckSmall() throws Exception {
+        TreeMap<String, String> model = new TreeMap<>();
+        java.util.Random rnd = new java.util.Random(42);
+        StoreEngine e = StoreEngine.open(dir, small().withCompactionTrigger(3));
+        for (int i = 0; i < 20000; i++) {
+            String k = "k" + rnd.nextInt(500);
+            if (rnd.nextInt(5) == 0) {
+                e.delete(b(k));
+                model.remove(k);
+            } else {
+                String v = "v" + i;
+                e.put(b(k), b(v));
+                model.put(k, v);
+            }
+            if (i % 1000 == 999) {
+                e.commit(null);
+                e.compact(1_000_000);
+            }
+        }
+        e.commit(null);
+        assertThat(keys(e.all())).containsExactlyElementsOf(model.keySet());
+        e.compactFully();
+        assertThat(e.stats().segments()).isEqualTo(1);
+        e.close();
+        try (StoreEngine r = StoreEngine.open(dir, small())) {
+            assertThat(keys(r.all())).containsExactlyElementsOf(model.keySet());
+            for (var en : model.entrySet()) {
+                assertThat(s(r.get(b(en.getKey())))).isEqualTo(en.getValue());
+            }
+        }
+        try (var l = Files.list(dir)) { assertThat(l.map(p -> p.getFileName().toString()).toList()).hasSizeLessThan(20); }
+    }
+}
