@@ -1,0 +1,65 @@
+package io.github.mmapstore.streams;
+
+import io.github.mmapstore.engine.EngineClosedException;
+import io.github.mmapstore.engine.EngineIterator;
+import java.util.NoSuchElementException;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.state.KeyValueIterator;
+
+/** Kafka's iterator over an engine snapshot; tracked by its store so that closing the store closes it. */
+final class MmapKeyValueIterator implements KeyValueIterator<Bytes, byte[]> {
+    private final String storeName;
+    private final EngineIterator inner;
+    private final Runnable onClose;
+    private volatile boolean closed;
+
+    MmapKeyValueIterator(String storeName, EngineIterator inner, Runnable onClose) {
+        this.storeName = storeName;
+        this.inner = inner;
+        this.onClose = onClose;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new InvalidStateStoreException("MmapStore iterator for store " + storeName + " has closed");
+        }
+    }
+
+    @Override
+    public boolean hasNext() {
+        checkOpen();
+        try {
+            return inner.hasNext();
+        } catch (EngineClosedException e) {
+            throw new InvalidStateStoreException("MmapStore iterator for store " + storeName + " has closed", e);
+        }
+    }
+
+    @Override
+    public KeyValue<Bytes, byte[]> next() {
+        if (!hasNext()) {
+            throw new NoSuchElementException();
+        }
+        io.github.mmapstore.engine.KeyValue kv = inner.next();
+        return KeyValue.pair(Bytes.wrap(kv.key()), kv.value());
+    }
+
+    @Override
+    public Bytes peekNextKey() {
+        if (!hasNext()) {
+            throw new NoSuchElementException();
+        }
+        return Bytes.wrap(inner.peekNextKey());
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            inner.close();
+            onClose.run();
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package io.github.mmapstore.streams;
+
+import io.github.mmapstore.engine.EngineConfig;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.kafka.common.config.ConfigException;
+
+/**
+ * The {@code mmapstore.*} keys of the Streams configuration, read through
+ * {@code StateStoreContext.appConfigsWithPrefix("mmapstore.")}. Every key is optional; the README lists
+ * them with their defaults.
+ */
+public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, long restoreCommitBytes) {
+    public static final String PREFIX = "mmapstore.";
+    public static final String MAX_KEY_BYTES = "max.key.bytes";
+    public static final String MAX_VALUE_BYTES = "max.value.bytes";
+    public static final String MEMTABLE_BYTES = "memtable.bytes";
+    public static final String LOG_BUFFER_BYTES = "log.buffer.bytes";
+    public static final String FSYNC = "fsync";
+    public static final String COMPACTION_TRIGGER_SEGMENTS = "compaction.trigger.segments";
+    public static final String COMPACTION_BUDGET_MS = "compaction.budget.ms";
+    public static final String RESTORE_COMMIT_BYTES = "restore.commit.bytes";
+
+    public static final long DEFAULT_COMPACTION_BUDGET_MS = 20;
+    public static final long DEFAULT_RESTORE_COMMIT_BYTES = 256L * 1024 * 1024;
+
+    /** Reads the keys with the {@value #PREFIX} prefix already stripped (as appConfigsWithPrefix returns them). */
+    public static MmapStoreConfig from(Map<String, Object> props) {
+        EngineConfig e = EngineConfig.defaults()
+                .withMaxKeyBytes((int) longValue(props, MAX_KEY_BYTES, EngineConfig.DEFAULT_MAX_KEY_BYTES, 1, Integer.MAX_VALUE))
+                .withMaxValueBytes((int) longValue(props, MAX_VALUE_BYTES, EngineConfig.DEFAULT_MAX_VALUE_BYTES, 0, Integer.MAX_VALUE - 1024))
+                .withMemtableBytes(longValue(props, MEMTABLE_BYTES, EngineConfig.DEFAULT_MEMTABLE_BYTES, 4096, Long.MAX_VALUE))
+                .withLogBufferBytes((int) longValue(props, LOG_BUFFER_BYTES, EngineConfig.DEFAULT_LOG_BUFFER_BYTES, 4096, 1 << 30))
+                .withFsync(boolValue(props, FSYNC, true))
+                .withCompactionTrigger((int) longValue(props, COMPACTION_TRIGGER_SEGMENTS, EngineConfig.DEFAULT_COMPACTION_TRIGGER, 2, 1000));
+        long budget = longValue(props, COMPACTION_BUDGET_MS, DEFAULT_COMPACTION_BUDGET_MS, 0, Long.MAX_VALUE / 1_000_000);
+        long restore = longValue(props, RESTORE_COMMIT_BYTES, DEFAULT_RESTORE_COMMIT_BYTES, 1, Long.MAX_VALUE);
+        return new MmapStoreConfig(e, Duration.ofMillis(budget), restore);
+    }
+
+    private static long longValue(Map<String, Object> props, String key, long def, long min, long max) {
+        Object v = props.get(key);
+        if (v == null) {
+            return def;
+        }
+        long n;
+        if (v instanceof Number num) {
+            n = num.longValue();
+        } else {
+            try {
+                n = Long.parseLong(v.toString().trim());
+            } catch (NumberFormatException ex) {
+                throw new ConfigException(PREFIX + key, v, "must be a whole number");
+            }
+        }
+        if (n < min || n > max) {
+            throw new ConfigException(PREFIX + key, v, "must be between " + min + " and " + max);
+        }
+        return n;
+    }
+
+    private static boolean boolValue(Map<String, Object> props, String key, boolean def) {
+        Object v = props.get(key);
+        if (v == null) {
+            return def;
+        }
+        if (v instanceof Boolean b) {
+            return b;
+        }
+        String s = v.toString().trim();
+        if (s.equalsIgnoreCase("true")) {
+            return true;
+        }
+        if (s.equalsIgnoreCase("false")) {
+            return false;
+        }
+        throw new ConfigException(PREFIX + key, v, "must be true or false");
+    }
+}
