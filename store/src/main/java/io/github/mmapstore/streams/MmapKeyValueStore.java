@@ -424,6 +424,29 @@ public class MmapKeyValueStore implements KeyValueStore<Bytes, byte[]> {
         }
     }
 
+    /**
+     * Drops the store the way a killed process would: nothing more is written, nothing is committed.
+     * For crash tests in this package.
+     */
+    synchronized void simulateCrash() {
+        if (!open) {
+            return;
+        }
+        open = false;
+        for (MmapKeyValueIterator it : List.copyOf(openIterators)) {
+            it.close();
+        }
+        if (metrics != null) {
+            metrics.close();
+            metrics = null;
+        }
+        StoreEngine e = engine;
+        engine = null;
+        if (e != null) {
+            e.abandon();
+        }
+    }
+
     /** The open engine, or Kafka's exception for a closed store. */
     private StoreEngine engine() {
         StoreEngine e = engine;
