@@ -641,9 +641,58 @@ public final class StoreEngine implements AutoCloseable {
                 s.release(); // the new version holds it
             }
             flushes++;
+            if (pending.size() >= 2 * config.compactionTrigger()) {
+                compactPending();
+            }
         } catch (IOException e) {
             throw fail(new EngineIOException("flush failed in " + dir, e));
         }
+    }
+
+    /**
+     * Merges flushed-but-uncommitted segments among themselves. Commits are rare under exactly-once in
+     * Kafka Streams 4.3 (a running task's stores are committed only at enforced checkpoints), so without
+     * this the pending list, and the read cost, would grow with every flush until the next commit. The
+     * result stays pending: no manifest changes, and a crash forgets it like any uncommitted flush.
+     */
+    private void compactPending() throws IOException {
+        List<Segment> run = Compaction.pick(pending, config.compactionTrigger());
+        if (run == null) {
+            return;
+        }
+        boolean bottom = committed.isEmpty() && pending.get(pending.size() - 1) == run.get(run.size() - 1);
+        Compaction c = new Compaction(dir, nextFileNumber++, run, bottom, config.faults());
+        Segment out;
+        try {
+            c.step(Long.MAX_VALUE);
+            out = c.finish(config.fsync());
+        } catch (IOException | RuntimeException e) {
+            c.abort();
+            throw e;
+        }
+        List<Segment> next = new ArrayList<>(pending.size());
+        boolean placed = false;
+        for (Segment seg : pending) {
+            if (run.contains(seg)) {
+                if (!placed && out != null) {
+                    next.add(out);
+                }
+                placed = true;
+            } else {
+                next.add(seg);
+            }
+        }
+        pending = next;
+        install(current.memtable);
+        if (out != null) {
+            out.release();
+        }
+        for (Segment seg : run) {
+            seg.markObsolete();
+        }
+        c.releaseInputs();
+        compactions++;
+        compactedBytes += out == null ? 0 : out.fileSize();
     }
 
     /** Publishes a new version over the current segment lists. */
@@ -742,7 +791,10 @@ public final class StoreEngine implements AutoCloseable {
             m.write(dir, config.fsync(), config.faults());
         } catch (IOException | RuntimeException e) {
             if (out != null) {
-                out.markObsolete();
+                // Do not mark the output obsolete (delete it): the failure may have come after the rename
+                // (e.g. the directory sync), so the manifest on disk may already name this file. Deleting it
+                // made the next open find a missing segment and quarantine the whole store. If the manifest
+                // does not name it, the next open deletes it as an unreferenced segment.
                 out.release();
             }
             done.releaseInputs();
@@ -1001,10 +1053,10 @@ public final class StoreEngine implements AutoCloseable {
         } catch (IOException e) {
             LOG.warn("MmapStore at {}: closing log failed", dir, e);
         }
-        for (Segment s : pending) {
-            // Flushed but never committed: the next open deletes the file; drop our claim now.
-            s.markObsolete();
-        }
+        // Segments in `pending` (flushed, not yet committed) are NOT marked obsolete here: if a checkpoint
+        // failed after its manifest rename (directory sync error, or a crash point in tests), the manifest
+        // on disk already names them, and deleting them made the next open quarantine the store. The next
+        // open deletes every segment file that its manifest does not name.
         current.release();
         closeQuietly(lock, lockChannel);
     }

@@ -131,4 +131,32 @@ class StoreEngineTest {
         }
         try (var l = Files.list(dir)) { assertThat(l.map(p -> p.getFileName().toString()).toList()).hasSizeLessThan(20); }
     }
+
+    @Test
+    void manyFlushesWithoutCommitStayBoundedAndCrashForgetsThem() {
+        EngineConfig cfg = small().withCompactionTrigger(3);
+        StoreEngine e = StoreEngine.open(dir, cfg);
+        e.put(b("committed"), b("yes"));
+        e.commit(b("c1"));
+        for (int i = 0; i < 20000; i++) {
+            e.put(b(String.format("u%06d", i % 3000)), b("v" + i));
+        }
+        assertThat(e.stats().flushes()).isGreaterThan(20);
+        assertThat(e.stats().segments()).isLessThanOrEqualTo(2 * 3 + 2);
+        assertThat(s(e.get(b("u000001")))).isEqualTo("v18001");
+        assertThat(keys(e.all())).hasSize(3001);
+        e.abandon();
+        try (StoreEngine r = StoreEngine.open(dir, cfg)) {
+            assertThat(keys(r.all())).containsExactly("committed");
+            for (int i = 0; i < 20000; i++) {
+                r.put(b(String.format("u%06d", i % 3000)), b("v" + i));
+            }
+            r.commit(b("c2"));
+        }
+        try (StoreEngine r = StoreEngine.open(dir, cfg)) {
+            assertThat(s(r.lastCommitMetadata())).isEqualTo("c2");
+            assertThat(keys(r.all())).hasSize(3001);
+            assertThat(s(r.get(b("u002999")))).isEqualTo("v17999");
+        }
+    }
 }
