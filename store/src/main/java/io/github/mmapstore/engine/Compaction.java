@@ -41,6 +41,31 @@ final class Compaction {
      * geometrically, so a store holds O(log n) segments and each byte is rewritten O(log n) times.
      */
     static List<Segment> pick(List<Segment> segments, int trigger) {
+        return pick(segments, trigger, false);
+    }
+
+    /**
+     * As {@link #pick(List, int)}; in a partitioned engine each partition's segments form their own
+     * list and a run never mixes partitions.
+     */
+    static List<Segment> pick(List<Segment> segments, int trigger, boolean partitioned) {
+        if (!partitioned) {
+            return pickRun(segments, trigger);
+        }
+        java.util.Map<Long, List<Segment>> byPartition = new java.util.LinkedHashMap<>();
+        for (Segment s : segments) {
+            byPartition.computeIfAbsent(s.partition(), k -> new ArrayList<>()).add(s);
+        }
+        for (List<Segment> group : byPartition.values()) {
+            List<Segment> run = pickRun(group, trigger);
+            if (run != null) {
+                return run;
+            }
+        }
+        return null;
+    }
+
+    private static List<Segment> pickRun(List<Segment> segments, int trigger) {
         if (segments.size() < trigger) {
             return null;
         }
@@ -60,6 +85,27 @@ final class Compaction {
             return List.of(segments.get(0), segments.get(1));
         }
         return null;
+    }
+
+    /**
+     * Whether a run reaches the oldest data of its key space, so its tombstones can be dropped: no segment
+     * older than the run's last (in {@code newestFirst}, and in {@code older}, which lies below all of
+     * it) holds rows of the same partition.
+     */
+    static boolean reachesBottom(List<Segment> run, List<Segment> newestFirst, List<Segment> older, boolean partitioned) {
+        Segment last = run.get(run.size() - 1);
+        int idx = newestFirst.indexOf(last);
+        for (int i = idx + 1; i < newestFirst.size(); i++) {
+            if (!partitioned || newestFirst.get(i).partition() == last.partition()) {
+                return false;
+            }
+        }
+        for (Segment s : older) {
+            if (!partitioned || s.partition() == last.partition()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     Compaction(Path dir, long number, List<Segment> inputs, boolean bottom, FaultInjector faults) {

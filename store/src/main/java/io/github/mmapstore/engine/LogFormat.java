@@ -9,6 +9,7 @@ package io.github.mmapstore.engine;
  * PUT     payload: key length (varint) | key | value
  * DELETE  payload: key
  * COMMIT  payload: sequence number u64 | has metadata u8 | metadata
+ * DROP_BELOW payload: partition u64 (partitioned engines: every key of a lower partition is gone)
  * </pre>
  *
  * The header checksum lets recovery tell a torn tail (a partial header, a frame that runs past the end
@@ -23,12 +24,13 @@ final class LogFormat {
     static final byte PUT = 1;
     static final byte DELETE = 2;
     static final byte COMMIT = 3;
+    static final byte DROP_BELOW = 4;
 
     private LogFormat() {
     }
 
     static boolean knownType(byte t) {
-        return t == PUT || t == DELETE || t == COMMIT;
+        return t == PUT || t == DELETE || t == COMMIT || t == DROP_BELOW;
     }
 
     static int varintSize(int v) {

@@ -129,6 +129,14 @@ final class LogWriter implements AutoCloseable {
         sealFrame(start, LogFormat.COMMIT, payload);
     }
 
+    void appendDropBelow(long partition) throws IOException {
+        ensure(LogFormat.FRAME_HEADER_BYTES + 8);
+        int start = buf.position();
+        buf.position(start + LogFormat.FRAME_HEADER_BYTES);
+        buf.putLong(partition);
+        sealFrame(start, LogFormat.DROP_BELOW, 8);
+    }
+
     private void sealFrame(int start, byte type, int payload) {
         crc.reset();
         crc.update(buf.array(), start + LogFormat.FRAME_HEADER_BYTES, payload);

@@ -76,6 +76,19 @@ final class Memtable {
         bytes.addAndGet(added);
     }
 
+    /**
+     * Writes a tombstone over every key below {@code bound} whose newest version is a value, numbering
+     * them after {@code seq}; returns the last number used. Writer only.
+     */
+    long tombstoneBelow(byte[] bound, long seq) {
+        for (Map.Entry<byte[], Chain> e : map.headMap(bound, false).entrySet()) {
+            if (e.getValue().head.value != null) {
+                put(e.getKey(), null, ++seq);
+            }
+        }
+        return seq;
+    }
+
     /** The version visible at {@code snapshot}, or null when the memtable has no say on this key. */
     Version get(byte[] key, long snapshot) {
         Chain chain = map.get(key);

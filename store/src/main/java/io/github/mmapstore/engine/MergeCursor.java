@@ -126,7 +126,11 @@ final class MergeCursor {
         List<Source> s = new ArrayList<>(v.segments.size() + 1);
         s.add(new MemtableSource(v.memtable, snapshot, from, fromInc, to, toInc, reverse));
         for (Segment seg : v.segments) {
-            s.add(new SegmentSource(seg, from, fromInc, to, toInc, reverse));
+            // A segment whose key span misses the range is never touched: for time-partitioned stores
+            // this is what keeps a fetch to the time segments that can hold it.
+            if (seg.overlaps(from, fromInc, to, toInc)) {
+                s.add(new SegmentSource(seg, from, fromInc, to, toInc, reverse));
+            }
         }
         return new MergeCursor(s, reverse);
     }

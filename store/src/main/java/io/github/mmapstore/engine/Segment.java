@@ -199,6 +199,28 @@ final class Segment {
         return lastKey;
     }
 
+    /** In a partitioned engine, the partition of every row: the first 8 key bytes, big-endian. */
+    long partition() {
+        return KeyOrder.prefix(firstKey);
+    }
+
+    /** Whether any key of this segment can lie between the bounds (null = open). */
+    boolean overlaps(byte[] from, boolean fromInclusive, byte[] to, boolean toInclusive) {
+        if (from != null) {
+            int c = KeyOrder.compare(lastKey, from);
+            if (c < 0 || (c == 0 && !fromInclusive)) {
+                return false;
+            }
+        }
+        if (to != null) {
+            int c = KeyOrder.compare(firstKey, to);
+            if (c > 0 || (c == 0 && !toInclusive)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** An extra column by number, or null when this segment has none; pages are checked as read. */
     MemorySegment extraColumn(int id) {
         long[] c = columns.get(id);

@@ -58,6 +58,11 @@ public final class StoreEngine implements AutoCloseable {
     private List<Segment> committed = new ArrayList<>();
     /** Segments flushed since the last manifest, newest first; they become durable at the next commit. */
     private List<Segment> pending = new ArrayList<>();
+    /**
+     * Manifest segments of partitions dropped since the last manifest: out of every reader's view, but
+     * kept on disk (one reference held here) until a commit makes the drop durable.
+     */
+    private List<Segment> droppedCommitted = new ArrayList<>();
     private byte[] lastCommitMetadata;
     private Compaction compaction;
     private long commits;
@@ -205,6 +210,8 @@ public final class StoreEngine implements AutoCloseable {
         byte[] metadata;
         long replayed;
         long discarded;
+        /** Manifest segments of dropped partitions; deleted only once a new manifest is written. */
+        List<Segment> droppedDuringRecovery = new ArrayList<>();
     }
 
     /** Where the last COMMIT record of the log ends. */
@@ -314,6 +321,8 @@ public final class StoreEngine implements AutoCloseable {
 
             // Pass 2: replay up to the commit point into the memtable, flushing as it fills.
             List<Segment> flushed = new ArrayList<>();
+            List<Segment> droppedSegs = r.droppedDuringRecovery;
+            boolean[] dropped = {false};
             if (cp != null) {
                 r.metadata = cp.metadata();
                 long[] seqBox = {m.lastSeq()};
@@ -336,13 +345,22 @@ public final class StoreEngine implements AutoCloseable {
                         } else if (type == LogFormat.DELETE) {
                             r.memtable.put(payload.toArray(ValueLayout.JAVA_BYTE), null, ++seqBox[0]);
                             count[0]++;
+                        } else if (type == LogFormat.DROP_BELOW) {
+                            if (payload.byteSize() != 8) {
+                                throw new CorruptionException(p, off, "partition drop record has a bad length");
+                            }
+                            long below = payload.get(SegmentFormat.U64, 0);
+                            seqBox[0] = r.memtable.tombstoneBelow(partitionKey(below), seqBox[0]);
+                            dropBelow(r.segments, below, droppedSegs);
+                            dropBelow(flushed, below, null);
+                            dropped[0] = true;
+                            count[0]++;
                         }
                         if (r.memtable.approximateBytes() >= config.memtableBytes()) {
-                            boolean bottom = r.segments.isEmpty() && flushed.isEmpty();
-                            Segment s = writeMemtable(dir, r.nextFileNumber++, r.memtable, bottom, config.fsync());
-                            if (s != null) {
-                                flushed.add(0, s);
-                            }
+                            List<Segment> below = new ArrayList<>(flushed);
+                            below.addAll(r.segments);
+                            flushed.addAll(0, writeMemtable(dir, () -> r.nextFileNumber++, r.memtable, below,
+                                    config.partitioned(), config.fsync()));
                             r.memtable = new Memtable();
                         }
                     });
@@ -368,13 +386,13 @@ public final class StoreEngine implements AutoCloseable {
                 LOG.info("MmapStore at {}: torn tail in log {} at byte {} cut off (never committed)", dir, tornLog, tornAt);
             }
 
-            if (!flushed.isEmpty()) {
-                // Recovery needed segments of its own: checkpoint now so the next open replays nothing.
-                boolean bottom = r.segments.isEmpty() && flushed.isEmpty();
-                Segment s = writeMemtable(dir, r.nextFileNumber++, r.memtable, bottom, config.fsync());
-                if (s != null) {
-                    flushed.add(0, s);
-                }
+            if (!flushed.isEmpty() || dropped[0]) {
+                // Recovery wrote segments of its own or dropped partitions: checkpoint now, so that the
+                // manifest names exactly the files kept and the next open replays nothing.
+                List<Segment> below = new ArrayList<>(flushed);
+                below.addAll(r.segments);
+                flushed.addAll(0, writeMemtable(dir, () -> r.nextFileNumber++, r.memtable, below,
+                        config.partitioned(), config.fsync()));
                 r.memtable = new Memtable();
                 List<Segment> all = new ArrayList<>(flushed);
                 all.addAll(r.segments);
@@ -383,6 +401,11 @@ public final class StoreEngine implements AutoCloseable {
                 r.log = LogWriter.create(dir, newLog, config.logBufferBytes(), config.fsync());
                 r.manifest = new Manifest(r.nextFileNumber, r.seq, newLog, refs(all), r.metadata);
                 r.manifest.write(dir, config.fsync(), FaultInjector.NONE);
+                for (Segment d : droppedSegs) {
+                    d.markObsolete();
+                    d.release();
+                }
+                droppedSegs.clear();
                 for (long number : logs.keySet()) {
                     Files.deleteIfExists(logs.get(number));
                 }
@@ -412,6 +435,9 @@ public final class StoreEngine implements AutoCloseable {
             for (Segment s : r.segments) {
                 s.release();
             }
+            for (Segment s : r.droppedDuringRecovery) {
+                s.release();
+            }
             if (r.log != null) {
                 r.log.close();
             }
@@ -438,37 +464,102 @@ public final class StoreEngine implements AutoCloseable {
     }
 
     /**
-     * Writes a memtable's newest versions as a segment and opens it (one reference, owned by the
-     * caller). Tombstones are dropped when nothing lies below ({@code bottom}). Returns null when no
-     * row remains.
+     * Writes a memtable's newest versions as segments (one per partition in a partitioned engine, else
+     * one) and opens them; the caller owns one reference to each. A partition's tombstones are dropped
+     * when none of {@code below} holds rows of it. Returns no segment when no row remains.
      */
-    private static Segment writeMemtable(Path dir, long number, Memtable mem, boolean bottom, boolean fsync)
+    private static List<Segment> writeMemtable(Path dir, java.util.function.LongSupplier numbers, Memtable mem,
+                                               List<Segment> below, boolean partitioned, boolean fsync)
             throws IOException {
-        SegmentWriter.Sizes sizes = new SegmentWriter.Sizes();
+        List<Long> parts = new ArrayList<>();
+        List<SegmentWriter.Sizes> sizes = new ArrayList<>();
+        List<Boolean> bottoms = new ArrayList<>();
         var it = mem.entries(null, true, null, true, false);
         while (it.hasNext()) {
             var e = it.next();
+            long part = partitioned ? KeyOrder.prefix(e.getKey()) : 0;
+            if (parts.isEmpty() || parts.get(parts.size() - 1) != part) {
+                parts.add(part);
+                sizes.add(new SegmentWriter.Sizes());
+                boolean bottom = true;
+                for (Segment s : below) {
+                    if (!partitioned || s.partition() == part) {
+                        bottom = false;
+                        break;
+                    }
+                }
+                bottoms.add(bottom);
+            }
             byte[] v = e.getValue().head.value;
-            if (v != null || !bottom) {
-                sizes.add(e.getKey(), v);
+            if (v != null || !bottoms.get(bottoms.size() - 1)) {
+                sizes.get(sizes.size() - 1).add(e.getKey(), v);
             }
         }
-        if (sizes.rows == 0) {
-            return null;
-        }
-        Path path;
-        try (SegmentWriter w = new SegmentWriter(dir, number, sizes)) {
+        List<Segment> out = new ArrayList<>();
+        SegmentWriter w = null;
+        try {
+            int idx = -1;
+            long current = 0;
             it = mem.entries(null, true, null, true, false);
             while (it.hasNext()) {
                 var e = it.next();
+                long part = partitioned ? KeyOrder.prefix(e.getKey()) : 0;
+                if (idx < 0 || part != current) {
+                    if (w != null) {
+                        out.add(Segment.open(w.finish(fsync), w.number()));
+                        w = null;
+                    }
+                    idx++;
+                    current = part;
+                    if (sizes.get(idx).rows > 0) {
+                        w = new SegmentWriter(dir, numbers.getAsLong(), sizes.get(idx));
+                    }
+                }
                 byte[] v = e.getValue().head.value;
-                if (v != null || !bottom) {
+                if (w != null && (v != null || !bottoms.get(idx))) {
                     w.add(e.getKey(), v);
                 }
             }
-            path = w.finish(fsync);
+            if (w != null) {
+                out.add(Segment.open(w.finish(fsync), w.number()));
+                w = null;
+            }
+        } catch (IOException | RuntimeException e) {
+            if (w != null) {
+                w.close();
+            }
+            for (Segment s : out) {
+                s.markObsolete();
+                s.release();
+            }
+            throw e;
         }
-        return Segment.open(path, number);
+        return out;
+    }
+
+    /** The smallest key of a partition. */
+    static byte[] partitionKey(long partition) {
+        return java.nio.ByteBuffer.allocate(8).putLong(partition).array();
+    }
+
+    /**
+     * Removes from {@code segments} those of partitions below {@code partition}. With {@code removed}
+     * null the caller owns a reference to each (recovery): it is released and its file deleted; else the
+     * removed segments are collected for the caller.
+     */
+    private static void dropBelow(List<Segment> segments, long partition, List<Segment> removed) {
+        for (var it = segments.iterator(); it.hasNext(); ) {
+            Segment s = it.next();
+            if (Long.compareUnsigned(s.partition(), partition) < 0) {
+                it.remove();
+                if (removed != null) {
+                    removed.add(s);
+                } else {
+                    s.markObsolete();
+                    s.release();
+                }
+            }
+        }
     }
 
     // =============================================================================================
@@ -550,8 +641,44 @@ public final class StoreEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * Removes every key of the partitions below {@code partition} (unsigned order of the first 8 key
+     * bytes): their segment files leave the readers' view at once and are deleted once the next commit
+     * makes the drop durable; no data is rewritten. Only for partitioned engines. Logged, so that a crash
+     * before the next commit forgets the drop together with the writes around it.
+     */
+    public void dropPartitionsBelow(long partition) {
+        if (!config.partitioned()) {
+            throw new IllegalStateException("dropPartitionsBelow needs a partitioned engine");
+        }
+        synchronized (this) {
+            checkWritable();
+            try {
+                log.appendDropBelow(partition);
+            } catch (IOException e) {
+                throw fail(new EngineIOException("cannot append to log " + log.path(), e));
+            }
+            Memtable mem = current.memtable;
+            seq = mem.tombstoneBelow(partitionKey(partition), seq);
+            // Lists hold no references of their own (versions do): dropped pending files are deleted
+            // when the last version naming them goes; dropped manifest files stay until the checkpoint.
+            List<Segment> gone = new ArrayList<>();
+            dropBelow(pending, partition, gone);
+            for (Segment g : gone) {
+                g.markObsolete();
+            }
+            dropBelow(committed, partition, droppedCommitted);
+            install(mem);
+            visibleSeq = seq;
+        }
+    }
+
     private void checkKey(byte[] key) {
         Objects.requireNonNull(key, "key must not be null");
+        if (config.partitioned() && key.length < 8) {
+            throw new IllegalArgumentException("a partitioned store needs keys of at least 8 bytes (the partition number), got "
+                    + key.length);
+        }
         if (key.length > config.maxKeyBytes()) {
             throw new LimitExceededException("key of " + key.length + " bytes exceeds the maximum of "
                     + config.maxKeyBytes() + " bytes (mmapstore.max.key.bytes)");
@@ -572,7 +699,7 @@ public final class StoreEngine implements AutoCloseable {
             log.sync(config.fsync());
             config.faults().at(FaultInjector.Point.COMMIT_AFTER_FSYNC);
             lastCommitMetadata = metadata == null ? null : metadata.clone();
-            if (!pending.isEmpty()) {
+            if (!pending.isEmpty() || !droppedCommitted.isEmpty()) {
                 checkpoint();
             }
         } catch (IOException e) {
@@ -600,6 +727,11 @@ public final class StoreEngine implements AutoCloseable {
         manifest = next;
         committed = all;
         pending = new ArrayList<>();
+        for (Segment s : droppedCommitted) {
+            // No longer in any version (its mapping may still serve an old reader: unlinking is safe).
+            Files.deleteIfExists(s.path());
+        }
+        droppedCommitted = new ArrayList<>();
         for (long n = oldStart; n < log.number(); n++) {
             Files.deleteIfExists(FileNames.log(dir, n));
         }
@@ -630,18 +762,18 @@ public final class StoreEngine implements AutoCloseable {
             log.close();
             log = next;
             config.faults().at(FaultInjector.Point.FLUSH_AFTER_LOG_ROTATED);
-            boolean bottom = pending.isEmpty() && committed.isEmpty();
-            Segment s = writeMemtable(dir, nextFileNumber++, v.memtable, bottom, config.fsync());
+            List<Segment> below = new ArrayList<>(pending);
+            below.addAll(committed);
+            List<Segment> written = writeMemtable(dir, () -> nextFileNumber++, v.memtable, below,
+                    config.partitioned(), config.fsync());
             config.faults().at(FaultInjector.Point.FLUSH_AFTER_SEGMENT_WRITTEN);
-            if (s != null) {
-                pending.add(0, s);
-            }
+            pending.addAll(0, written);
             install(new Memtable());
-            if (s != null) {
+            for (Segment s : written) {
                 s.release(); // the new version holds it
             }
             flushes++;
-            if (pending.size() >= 2 * config.compactionTrigger()) {
+            if (Compaction.pick(pending, 2 * config.compactionTrigger(), config.partitioned()) != null) {
                 compactPending();
             }
         } catch (IOException e) {
@@ -656,11 +788,11 @@ public final class StoreEngine implements AutoCloseable {
      * result stays pending: no manifest changes, and a crash forgets it like any uncommitted flush.
      */
     private void compactPending() throws IOException {
-        List<Segment> run = Compaction.pick(pending, config.compactionTrigger());
+        List<Segment> run = Compaction.pick(pending, config.compactionTrigger(), config.partitioned());
         if (run == null) {
             return;
         }
-        boolean bottom = committed.isEmpty() && pending.get(pending.size() - 1) == run.get(run.size() - 1);
+        boolean bottom = Compaction.reachesBottom(run, pending, committed, config.partitioned());
         Compaction c = new Compaction(dir, nextFileNumber++, run, bottom, config.faults());
         Segment out;
         try {
@@ -722,11 +854,15 @@ public final class StoreEngine implements AutoCloseable {
         try {
             while (true) {
                 if (compaction == null) {
-                    List<Segment> run = Compaction.pick(committed, config.compactionTrigger());
+                    if (!droppedCommitted.isEmpty()) {
+                        // The manifest must keep naming the dropped files until the drop is committed.
+                        return false;
+                    }
+                    List<Segment> run = Compaction.pick(committed, config.compactionTrigger(), config.partitioned());
                     if (run == null) {
                         return false;
                     }
-                    boolean bottom = committed.get(committed.size() - 1) == run.get(run.size() - 1);
+                    boolean bottom = Compaction.reachesBottom(run, committed, List.of(), config.partitioned());
                     compaction = new Compaction(dir, nextFileNumber++, run, bottom, config.faults());
                 }
                 if (!compaction.step(deadline)) {
@@ -736,7 +872,7 @@ public final class StoreEngine implements AutoCloseable {
                 compaction = null;
                 installCompaction(done);
                 if (System.nanoTime() >= deadline) {
-                    return Compaction.pick(committed, config.compactionTrigger()) != null;
+                    return Compaction.pick(committed, config.compactionTrigger(), config.partitioned()) != null;
                 }
             }
         } catch (IOException e) {
@@ -753,7 +889,26 @@ public final class StoreEngine implements AutoCloseable {
     public synchronized void compactFully() {
         checkWritable();
         abortCompaction();
-        if (committed.size() < 2) {
+        if (committed.size() < 2 || !droppedCommitted.isEmpty()) {
+            return;
+        }
+        if (config.partitioned()) {
+            List<Segment> run;
+            while ((run = Compaction.pick(committed, 2, true)) != null) {
+                try {
+                    compaction = new Compaction(dir, nextFileNumber++, run,
+                            Compaction.reachesBottom(run, committed, List.of(), true), config.faults());
+                    while (!compaction.step(Long.MAX_VALUE)) {
+                        // runs to completion
+                    }
+                    Compaction done = compaction;
+                    compaction = null;
+                    installCompaction(done);
+                } catch (IOException e) {
+                    abortCompaction();
+                    throw fail(new EngineIOException("compaction failed in " + dir, e));
+                }
+            }
             return;
         }
         try {

@@ -159,4 +159,55 @@ class StoreEngineTest {
             assertThat(s(r.get(b("u002999")))).isEqualTo("v17999");
         }
     }
+
+    static byte[] pk(long partition, String rest) {
+        byte[] r = b(rest);
+        byte[] k = new byte[8 + r.length];
+        java.nio.ByteBuffer.wrap(k).putLong(partition).put(r);
+        return k;
+    }
+
+    @Test
+    void partitionedEngineDropsWholeFilesAndTheDropIsCommittedAtomically() throws Exception {
+        EngineConfig cfg = small().withPartitioned(true);
+        try (StoreEngine e = StoreEngine.open(dir, cfg)) {
+            assertThatThrownBy(() -> e.put(b("short"), b("x"))).isInstanceOf(IllegalArgumentException.class);
+            for (long p = 1; p <= 5; p++) {
+                for (int i = 0; i < 200; i++) {
+                    e.put(pk(p, "k" + i), b("p" + p + "v" + i));
+                }
+            }
+            e.commit(b("c1"));
+            long segsBefore = e.stats().segments();
+            assertThat(segsBefore).isGreaterThan(5);
+            try (var files = Files.list(dir)) {
+                assertThat(files.filter(f -> f.toString().endsWith(".seg")).count()).isEqualTo(segsBefore);
+            }
+            // A range inside partition 3 touches only partition 3's segments.
+            assertThat(keys(e.range(pk(3, ""), pk(3, "\uffff")))).hasSize(200);
+            e.dropPartitionsBelow(3);
+            assertThat(e.get(pk(2, "k1"))).isNull();
+            assertThat(s(e.get(pk(3, "k1")))).isEqualTo("p3v1");
+            assertThat(keys(e.all())).hasSize(600);
+            e.abandon();
+        }
+        // The drop was not committed: after a crash partitions 1 and 2 are back.
+        try (StoreEngine e = StoreEngine.open(dir, cfg)) {
+            assertThat(keys(e.all())).hasSize(1000);
+            e.dropPartitionsBelow(3);
+            e.put(pk(6, "new"), b("six"));
+            e.commit(b("c2"));
+            try (var files = Files.list(dir)) {
+                // every segment of partitions 1 and 2 is gone from disk
+                long left = files.filter(f -> f.toString().endsWith(".seg")).count();
+                assertThat(left).isLessThan(e.stats().segments() + 1);
+            }
+        }
+        try (StoreEngine e = StoreEngine.open(dir, cfg)) {
+            assertThat(keys(e.all())).hasSize(601);
+            assertThat(e.get(pk(1, "k0"))).isNull();
+            e.compactFully();
+            assertThat(keys(e.all())).hasSize(601);
+        }
+    }
 }
