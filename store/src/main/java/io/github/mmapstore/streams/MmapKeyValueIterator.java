@@ -12,12 +12,16 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 final class MmapKeyValueIterator implements KeyValueIterator<Bytes, byte[]> {
     private final String storeName;
     private final EngineIterator inner;
+    private final java.util.function.UnaryOperator<byte[]> keyMapper;
     private final Runnable onClose;
     private volatile boolean closed;
 
-    MmapKeyValueIterator(String storeName, EngineIterator inner, Runnable onClose) {
+    /** {@code keyMapper} turns engine keys into the store's keys (e.g. strips a time-partition prefix). */
+    MmapKeyValueIterator(String storeName, EngineIterator inner, java.util.function.UnaryOperator<byte[]> keyMapper,
+                         Runnable onClose) {
         this.storeName = storeName;
         this.inner = inner;
+        this.keyMapper = keyMapper;
         this.onClose = onClose;
     }
 
@@ -43,7 +47,7 @@ final class MmapKeyValueIterator implements KeyValueIterator<Bytes, byte[]> {
             throw new NoSuchElementException();
         }
         io.github.mmapstore.engine.KeyValue kv = inner.next();
-        return KeyValue.pair(Bytes.wrap(kv.key()), kv.value());
+        return KeyValue.pair(Bytes.wrap(keyMapper.apply(kv.key())), kv.value());
     }
 
     @Override
@@ -51,7 +55,7 @@ final class MmapKeyValueIterator implements KeyValueIterator<Bytes, byte[]> {
         if (!hasNext()) {
             throw new NoSuchElementException();
         }
-        return Bytes.wrap(inner.peekNextKey());
+        return Bytes.wrap(keyMapper.apply(inner.peekNextKey()));
     }
 
     @Override

@@ -1,0 +1,335 @@
+package io.github.mmapstore.streams;
+
+import io.github.mmapstore.engine.CorruptionException;
+import io.github.mmapstore.engine.EngineClosedException;
+import io.github.mmapstore.engine.EngineConfig;
+import io.github.mmapstore.engine.EngineException;
+import io.github.mmapstore.engine.EngineIterator;
+import io.github.mmapstore.engine.IncompatibleFormatException;
+import io.github.mmapstore.engine.KeyValue;
+import io.github.mmapstore.engine.LimitExceededException;
+import io.github.mmapstore.engine.OpenReport;
+import io.github.mmapstore.engine.StoreEngine;
+import io.github.mmapstore.engine.StoreLockedException;
+import java.io.File;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.UnaryOperator;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.errors.ProcessorStateException;
+import org.apache.kafka.streams.processor.StateStore;
+import org.apache.kafka.streams.processor.StateStoreContext;
+import org.apache.kafka.streams.processor.internals.ChangelogRecordDeserializationHelper;
+import org.apache.kafka.streams.processor.internals.RecordBatchingStateRestoreCallback;
+import org.apache.kafka.streams.query.Position;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.internals.StoreQueryUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What every MmapStore Kafka store shares, whatever its key layout: the engine's lifecycle in the task
+ * directory, store-managed changelog offsets and the IQ position committed atomically with the data, the
+ * batching restore callback, open-iterator tracking, gauges, and the translation of engine exceptions
+ * into Kafka's. The key-value, window and session stores hold one each.
+ */
+final class StoreCore {
+    private static final Logger LOG = LoggerFactory.getLogger(StoreCore.class);
+    private static final String CONSISTENCY_ENABLED = "__iq.consistency.offset.vector.enabled__";
+
+    /**
+     * Turns a batch of changelog records into engine writes (a null value deletes). Returns null for a
+     * record to skip (an expired window, say). Runs on the restoring thread with the store's lock held.
+     */
+    interface RestoreMapper {
+        KeyValue map(ConsumerRecord<byte[], byte[]> record);
+
+        /** Called once per batch before any record is mapped (e.g. to advance stream time). */
+        default void beforeBatch(Collection<ConsumerRecord<byte[], byte[]>> records) {
+        }
+    }
+
+    private final String name;
+    private final String metricsScope;
+    private final boolean partitioned;
+    private final Set<MmapKeyValueIterator> openIterators = ConcurrentHashMap.newKeySet();
+
+    private volatile StoreEngine engine;
+    private volatile boolean open;
+    private StateStoreContext context;
+    private MmapStoreConfig config;
+    private StoreMetrics metrics;
+    private final Position position = Position.emptyPosition();
+    private volatile Map<TopicPartition, Long> committedOffsets = Map.of();
+    private boolean consistencyEnabled;
+    private long restoredBytesSinceCommit;
+    private final Map<TopicPartition, Long> restoredOffsets = new HashMap<>();
+
+    StoreCore(String name, String metricsScope, boolean partitioned) {
+        this.name = Objects.requireNonNull(name, "name cannot be null");
+        this.metricsScope = Objects.requireNonNull(metricsScope, "metricsScope cannot be null");
+        this.partitioned = partitioned;
+    }
+
+    String name() {
+        return name;
+    }
+
+    /** Where a store keeps its files, below the task directory. */
+    static File storeDirectory(StateStoreContext context, String name) {
+        return new File(new File(context.stateDir(), "mmapstore"), name);
+    }
+
+    void init(StateStoreContext context, StateStore root, RestoreMapper mapper) {
+        if (open) {
+            throw new IllegalStateException("MmapStore " + name + " is already initialised");
+        }
+        this.context = context;
+        this.config = MmapStoreConfig.from(context.appConfigsWithPrefix(MmapStoreConfig.PREFIX));
+        File dir = storeDirectory(context, name);
+        EngineConfig engineConfig = config.engine().withPartitioned(partitioned);
+        StoreEngine e;
+        try {
+            e = StoreEngine.open(dir.toPath(), engineConfig);
+        } catch (StoreLockedException | IncompatibleFormatException ex) {
+            throw new ProcessorStateException(safe("Error opening store " + name + ": " + ex.getMessage()), ex);
+        } catch (EngineException ex) {
+            throw new ProcessorStateException(safe("Error opening store " + name + " at " + dir + ": " + ex.getMessage()), ex);
+        }
+        OpenReport report = e.openReport();
+        CommitMetadata meta;
+        try {
+            meta = CommitMetadata.decode(e.lastCommitMetadata());
+        } catch (RuntimeException ex) {
+            e.close();
+            throw new ProcessorStateException(safe("Store " + name + " has unreadable commit metadata: " + ex.getMessage()), ex);
+        }
+        if (report.rebuiltAfterCorruption()) {
+            LOG.warn("MmapStore {} in task {} was damaged ({}); the damaged files are in {}; it opens empty without "
+                    + "committed offsets so that Kafka Streams restores it from the changelog",
+                    name, context.taskId(), report.reason(), report.quarantine());
+        } else if (report.replayedRecords() > 0 || report.discardedLogBytes() > 0) {
+            LOG.info("MmapStore {} in task {} opened in {} ms: replayed {} committed log records, cut {} uncommitted log bytes",
+                    name, context.taskId(), report.openNanos() / 1_000_000, report.replayedRecords(), report.discardedLogBytes());
+        }
+        this.engine = e;
+        this.committedOffsets = meta.offsets();
+        this.position.merge(meta.position());
+        Object consistency = context.appConfigs().get(CONSISTENCY_ENABLED);
+        this.consistencyEnabled = consistency != null && Boolean.parseBoolean(consistency.toString());
+        try {
+            context.register(root, (RecordBatchingStateRestoreCallback) records -> restoreBatch(records, mapper), () -> { });
+            this.metrics = new StoreMetrics(context, metricsScope, name, e);
+        } catch (RuntimeException ex) {
+            e.close();
+            this.engine = null;
+            throw ex;
+        }
+        open = true;
+    }
+
+    // ---- restore --------------------------------------------------------------------------------
+
+    /**
+     * Applies a batch of changelog records on the engine's bulk path: one lock acquisition, no sync.
+     * When a restore has applied {@code mmapstore.restore.commit.bytes} since the last commit, the store
+     * commits itself with the offset of the last applied record, so that a crash during a long restore
+     * resumes near where it stopped.
+     */
+    private void restoreBatch(Collection<ConsumerRecord<byte[], byte[]>> records, RestoreMapper mapper) {
+        StoreEngine e = engine();
+        List<KeyValue> batch = new ArrayList<>(records.size());
+        long bytes = 0;
+        synchronized (position) {
+            mapper.beforeBatch(records);
+            for (ConsumerRecord<byte[], byte[]> r : records) {
+                if (r.topic() != null && !r.topic().isEmpty()) {
+                    restoredOffsets.put(new TopicPartition(r.topic(), r.partition()), r.offset());
+                }
+                KeyValue kv = mapper.map(r);
+                if (kv == null) {
+                    continue;
+                }
+                ChangelogRecordDeserializationHelper.applyChecksAndUpdatePosition(r, consistencyEnabled, position);
+                batch.add(kv);
+                bytes += kv.key().length + (kv.value() == null ? 0 : kv.value().length);
+            }
+            try {
+                e.write(batch);
+            } catch (EngineException ex) {
+                throw translate("restoring a batch to", ex);
+            }
+        }
+        restoredBytesSinceCommit += bytes;
+        if (restoredBytesSinceCommit >= config.restoreCommitBytes() && !restoredOffsets.isEmpty()) {
+            Map<TopicPartition, Long> offsets = new HashMap<>(committedOffsets);
+            offsets.putAll(restoredOffsets);
+            commitOffsets(offsets);
+        }
+    }
+
+    // ---- writes and reads -------------------------------------------------------------------------
+
+    /** Records the position of the record being processed; call with {@link #position()} locked. */
+    void updatePosition() {
+        StoreQueryUtils.updatePosition(position, context);
+    }
+
+    Position position() {
+        return position;
+    }
+
+    StateStoreContext context() {
+        return context;
+    }
+
+    /** Wraps an engine iterator as Kafka's, tracked so that closing the store closes it. */
+    KeyValueIterator<Bytes, byte[]> track(EngineIterator inner, UnaryOperator<byte[]> keyMapper) {
+        MmapKeyValueIterator[] self = new MmapKeyValueIterator[1];
+        self[0] = new MmapKeyValueIterator(name, inner, keyMapper, () -> openIterators.remove(self[0]));
+        openIterators.add(self[0]);
+        if (!open) {
+            // closed concurrently: do not leak the snapshot
+            self[0].close();
+            throw new InvalidStateStoreException("Store " + name + " is currently closed");
+        }
+        return self[0];
+    }
+
+    // ---- commit ---------------------------------------------------------------------------------
+
+    /**
+     * Kafka's commit: an empty map removes every committed offset, a null value removes that
+     * partition's; then one compaction step within {@code mmapstore.compaction.budget.ms}.
+     */
+    void commit(Map<TopicPartition, Long> changelogOffsets) {
+        Objects.requireNonNull(changelogOffsets, "changelogOffsets cannot be null");
+        Map<TopicPartition, Long> next;
+        if (changelogOffsets.isEmpty()) {
+            next = new HashMap<>();
+        } else {
+            next = new HashMap<>(committedOffsets);
+            for (Map.Entry<TopicPartition, Long> en : changelogOffsets.entrySet()) {
+                if (en.getValue() == null) {
+                    next.remove(en.getKey());
+                } else {
+                    next.put(en.getKey(), en.getValue());
+                }
+            }
+        }
+        commitOffsets(next);
+        long budget = config.compactionBudget().toNanos();
+        if (budget > 0) {
+            try {
+                engine().compact(budget);
+            } catch (EngineException ex) {
+                throw translate("compacting", ex);
+            }
+        }
+    }
+
+    private void commitOffsets(Map<TopicPartition, Long> offsets) {
+        StoreEngine e = engine();
+        byte[] meta;
+        synchronized (position) {
+            meta = new CommitMetadata(offsets, position.copy()).encode();
+        }
+        try {
+            e.commit(meta);
+        } catch (EngineException ex) {
+            throw translate("committing", ex);
+        }
+        committedOffsets = Map.copyOf(offsets);
+        restoredBytesSinceCommit = 0;
+        restoredOffsets.clear();
+    }
+
+    Long committedOffset(TopicPartition partition) {
+        engine();
+        return committedOffsets.get(partition);
+    }
+
+    // ---- lifecycle ------------------------------------------------------------------------------
+
+    boolean isOpen() {
+        return open;
+    }
+
+    synchronized void close() {
+        shutdown(true);
+    }
+
+    /** Drops the store the way a killed process would: nothing more is written or committed. */
+    synchronized void simulateCrash() {
+        shutdown(false);
+    }
+
+    private void shutdown(boolean clean) {
+        if (!open) {
+            return;
+        }
+        open = false;
+        if (!openIterators.isEmpty()) {
+            if (clean) {
+                LOG.warn("Closing {} open iterators for store {}", openIterators.size(), name);
+            }
+            for (MmapKeyValueIterator it : List.copyOf(openIterators)) {
+                it.close();
+            }
+        }
+        if (metrics != null) {
+            metrics.close();
+            metrics = null;
+        }
+        StoreEngine e = engine;
+        engine = null;
+        if (e != null) {
+            if (clean) {
+                e.close();
+            } else {
+                e.abandon();
+            }
+        }
+    }
+
+    /** The open engine, or Kafka's exception for a closed store. */
+    StoreEngine engine() {
+        StoreEngine e = engine;
+        if (e == null || !open) {
+            throw new InvalidStateStoreException("Store " + name + " is currently closed");
+        }
+        return e;
+    }
+
+    /** Kafka's exception for an engine failure during {@code action}. */
+    RuntimeException translate(String action, EngineException ex) {
+        if (ex instanceof EngineClosedException) {
+            if (!open) {
+                return new InvalidStateStoreException("Store " + name + " is currently closed");
+            }
+            return new ProcessorStateException(safe("Error " + action + " store " + name + ": " + ex.getMessage()), ex);
+        }
+        if (ex instanceof CorruptionException) {
+            return new ProcessorStateException(safe("Store " + name
+                    + " is damaged and will be rebuilt from its changelog when reopened: " + ex.getMessage()), ex);
+        }
+        if (ex instanceof LimitExceededException) {
+            return ex;
+        }
+        return new ProcessorStateException(safe("Error " + action + " store " + name + ": " + ex.getMessage()), ex);
+    }
+
+    /** Kafka's metered layer formats exception messages with String.format: keep '%' literal. */
+    static String safe(String message) {
+        return message.replace("%", "%%");
+    }
+}
