@@ -850,7 +850,13 @@ public final class StoreEngine implements AutoCloseable {
      */
     public synchronized boolean compact(long budgetNanos) {
         checkWritable();
-        long deadline = System.nanoTime() + budgetNanos;
+        long now = System.nanoTime();
+        long deadline = now + budgetNanos;
+        if (budgetNanos > 0 && deadline < now) {
+            // A huge budget (Long.MAX_VALUE = "no limit") overflowed into a deadline in the past, which
+            // made every call stop after the first few hundred rows: saturate instead.
+            deadline = Long.MAX_VALUE;
+        }
         try {
             while (true) {
                 if (compaction == null) {

@@ -67,6 +67,7 @@ public class MmapKeyValueStore implements KeyValueStore<Bytes, byte[]> {
     public void put(Bytes key, byte[] value) {
         Objects.requireNonNull(key, "key cannot be null");
         StoreEngine e = core.engine();
+        core.beforeWrite();
         synchronized (core.position()) {
             try {
                 if (value == null) {
@@ -99,6 +100,7 @@ public class MmapKeyValueStore implements KeyValueStore<Bytes, byte[]> {
             batch.add(new io.github.mmapstore.engine.KeyValue(kv.key.get(), kv.value));
         }
         StoreEngine e = core.engine();
+        core.beforeWrite();
         synchronized (core.position()) {
             try {
                 e.write(batch);

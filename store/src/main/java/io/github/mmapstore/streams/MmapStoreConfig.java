@@ -10,7 +10,8 @@ import org.apache.kafka.common.config.ConfigException;
  * {@code StateStoreContext.appConfigsWithPrefix("mmapstore.")}. Every key is optional; the README lists
  * them with their defaults.
  */
-public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, long restoreCommitBytes) {
+public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, long restoreCommitBytes,
+                              Duration eosCheckpointInterval) {
     public static final String PREFIX = "mmapstore.";
     public static final String MAX_KEY_BYTES = "max.key.bytes";
     public static final String MAX_VALUE_BYTES = "max.value.bytes";
@@ -20,9 +21,11 @@ public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, lo
     public static final String COMPACTION_TRIGGER_SEGMENTS = "compaction.trigger.segments";
     public static final String COMPACTION_BUDGET_MS = "compaction.budget.ms";
     public static final String RESTORE_COMMIT_BYTES = "restore.commit.bytes";
+    public static final String EOS_CHECKPOINT_INTERVAL_MS = "eos.checkpoint.interval.ms";
 
     public static final long DEFAULT_COMPACTION_BUDGET_MS = 20;
     public static final long DEFAULT_RESTORE_COMMIT_BYTES = 256L * 1024 * 1024;
+    public static final long DEFAULT_EOS_CHECKPOINT_INTERVAL_MS = 1000;
 
     /** Reads the keys with the {@value #PREFIX} prefix already stripped (as appConfigsWithPrefix returns them). */
     public static MmapStoreConfig from(Map<String, Object> props) {
@@ -35,7 +38,8 @@ public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, lo
                 .withCompactionTrigger((int) longValue(props, COMPACTION_TRIGGER_SEGMENTS, EngineConfig.DEFAULT_COMPACTION_TRIGGER, 2, 1000));
         long budget = longValue(props, COMPACTION_BUDGET_MS, DEFAULT_COMPACTION_BUDGET_MS, 0, Long.MAX_VALUE / 1_000_000);
         long restore = longValue(props, RESTORE_COMMIT_BYTES, DEFAULT_RESTORE_COMMIT_BYTES, 1, Long.MAX_VALUE);
-        return new MmapStoreConfig(e, Duration.ofMillis(budget), restore);
+        long eosInterval = longValue(props, EOS_CHECKPOINT_INTERVAL_MS, DEFAULT_EOS_CHECKPOINT_INTERVAL_MS, -1, Long.MAX_VALUE / 1_000_000);
+        return new MmapStoreConfig(e, Duration.ofMillis(budget), restore, Duration.ofMillis(eosInterval));
     }
 
     private static long longValue(Map<String, Object> props, String key, long def, long min, long max) {

@@ -28,7 +28,11 @@ import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.errors.ProcessorStateException;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.processor.internals.ChangelogRecordDeserializationHelper;
+import org.apache.kafka.streams.processor.internals.InternalProcessorContext;
+import org.apache.kafka.streams.processor.internals.RecordCollector;
+import org.apache.kafka.streams.processor.internals.Task;
 import org.apache.kafka.streams.processor.internals.RecordBatchingStateRestoreCallback;
 import org.apache.kafka.streams.query.Position;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -73,6 +77,11 @@ final class StoreCore {
     private boolean consistencyEnabled;
     private long restoredBytesSinceCommit;
     private final Map<TopicPartition, Long> restoredOffsets = new HashMap<>();
+    // Self-checkpoints under exactly-once (see TransactionWatcher); null when not applicable.
+    private TransactionWatcher watcher;
+    private InternalProcessorContext<?, ?> internalContext;
+    private long seenCommits = -1;
+    private long lastSelfCheckpointMs;
 
     StoreCore(String name, String metricsScope, boolean partitioned) {
         this.name = Objects.requireNonNull(name, "name cannot be null");
@@ -126,15 +135,77 @@ final class StoreCore {
         this.position.merge(meta.position());
         Object consistency = context.appConfigs().get(CONSISTENCY_ENABLED);
         this.consistencyEnabled = consistency != null && Boolean.parseBoolean(consistency.toString());
+        setUpSelfCheckpoints(context);
         try {
             context.register(root, (RecordBatchingStateRestoreCallback) records -> restoreBatch(records, mapper), () -> { });
-            this.metrics = new StoreMetrics(context, metricsScope, name, e);
+            this.metrics = new StoreMetrics(context, metricsScope, name, e, () -> selfCheckpoints);
         } catch (RuntimeException ex) {
             e.close();
             this.engine = null;
             throw ex;
         }
         open = true;
+    }
+
+    private void setUpSelfCheckpoints(StateStoreContext context) {
+        Object guarantee = context.appConfigs().get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG);
+        boolean eos = guarantee != null && guarantee.toString().startsWith("exactly_once");
+        if (eos && config.eosCheckpointInterval().toMillis() >= 0
+                && context instanceof InternalProcessorContext<?, ?> ictx && ictx.taskType() == Task.TaskType.ACTIVE) {
+            this.internalContext = ictx;
+            this.watcher = TransactionWatcher.of(ictx);
+        }
+    }
+
+    /**
+     * Called by the stores before each write on the processing thread. Under exactly-once, when Kafka
+     * has committed a transaction since this store last looked and the checkpoint interval has passed,
+     * commits the store with the changelog offset of its last record in that transaction: everything in
+     * the store is then committed data, so after a crash Kafka replays only what came later.
+     */
+    void beforeWrite() {
+        if (watcher == null) {
+            return;
+        }
+        long commits = watcher.poll();
+        if (commits == seenCommits) {
+            return;
+        }
+        boolean first = seenCommits < 0;
+        seenCommits = commits;
+        if (first) {
+            return;
+        }
+        long now = System.currentTimeMillis();
+        if (now - lastSelfCheckpointMs < config.eosCheckpointInterval().toMillis()) {
+            return;
+        }
+        String topic = internalContext.changelogFor(name);
+        if (topic == null) {
+            watcher = null; // not logged: nothing to checkpoint against
+            return;
+        }
+        TopicPartition tp = new TopicPartition(topic, context.taskId().partition());
+        if (!(internalContext instanceof RecordCollector.Supplier supplier) || supplier.recordCollector() == null) {
+            return;
+        }
+        Long offset = supplier.recordCollector().offsets().get(tp);
+        if (offset == null) {
+            return; // nothing produced to the changelog yet (or it is a source topic): wait for Kafka
+        }
+        Map<TopicPartition, Long> offsets = new HashMap<>(committedOffsets);
+        offsets.put(tp, offset);
+        commitOffsets(offsets);
+        lastSelfCheckpointMs = now;
+        selfCheckpoints++;
+        compactStep();
+    }
+
+    private long selfCheckpoints;
+
+    /** Checkpoints this store made by itself under exactly-once since it opened. */
+    long selfCheckpoints() {
+        return selfCheckpoints;
     }
 
     // ---- restore --------------------------------------------------------------------------------
@@ -227,6 +298,11 @@ final class StoreCore {
             }
         }
         commitOffsets(next);
+        compactStep();
+    }
+
+    /** One compaction step within {@code mmapstore.compaction.budget.ms}, after a commit. */
+    private void compactStep() {
         long budget = config.compactionBudget().toNanos();
         if (budget > 0) {
             try {

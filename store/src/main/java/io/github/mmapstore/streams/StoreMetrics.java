@@ -23,7 +23,8 @@ final class StoreMetrics implements AutoCloseable {
     private final StreamsMetrics metrics;
     private final Sensor sensor;
 
-    StoreMetrics(StateStoreContext context, String scope, String storeName, StoreEngine engine) {
+    StoreMetrics(StateStoreContext context, String scope, String storeName, StoreEngine engine,
+                 java.util.function.LongSupplier selfCheckpoints) {
         this.metrics = context.metrics();
         Map<String, String> tags = new LinkedHashMap<>();
         tags.put("thread-id", Thread.currentThread().getName());
@@ -44,6 +45,9 @@ final class StoreMetrics implements AutoCloseable {
                 s -> stats(engine).compactions());
         gauge(tags, "mmapstore-flushes-total", "Memtable flushes since the store opened",
                 s -> stats(engine).flushes());
+        gauge(tags, "mmapstore-self-checkpoints-total",
+                "Commits the store made by itself after Kafka committed a transaction (exactly-once only)",
+                s -> selfCheckpoints.getAsLong());
     }
 
     private static EngineStats stats(StoreEngine engine) {
