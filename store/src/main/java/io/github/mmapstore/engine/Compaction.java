@@ -27,7 +27,8 @@ final class Compaction {
     private final List<Segment> inputs;
     private final boolean bottom;
     private final FaultInjector faults;
-    private final SegmentWriter.Sizes sizes = new SegmentWriter.Sizes();
+    private final ColumnExtension columns;
+    private final SegmentWriter.Sizes sizes;
     private Phase phase = Phase.SIZING;
     private MergeCursor cursor;
     private SegmentWriter writer;
@@ -108,8 +109,10 @@ final class Compaction {
         return true;
     }
 
-    Compaction(Path dir, long number, List<Segment> inputs, boolean bottom, FaultInjector faults) {
+    Compaction(Path dir, ColumnExtension columns, long number, List<Segment> inputs, boolean bottom, FaultInjector faults) {
         this.dir = dir;
+        this.columns = columns;
+        this.sizes = new SegmentWriter.Sizes(columns);
         this.number = number;
         this.inputs = List.copyOf(inputs);
         this.bottom = bottom;
@@ -182,7 +185,7 @@ final class Compaction {
         Path path = writer.finish(fsync);
         writer = null;
         faults.at(FaultInjector.Point.COMPACTION_AFTER_SEGMENT_WRITTEN);
-        Segment out = Segment.open(path, number);
+        Segment out = Segment.open(path, number, columns);
         try {
             out.verifyAll();
             if (out.rows() != sizes.rows || !Arrays.equals(out.firstKey(), firstKey)

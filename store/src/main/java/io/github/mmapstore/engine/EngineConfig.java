@@ -12,6 +12,7 @@ package io.github.mmapstore.engine;
  *                           that measure the in-memory path
  * @param compactionTrigger  number of segments at which compaction steps start merging
  * @param faults             test hook called at crash-relevant points; {@link FaultInjector#NONE} in production
+ * @param columns            extra value columns laid out in segments (embedding stores), or null
  * @param partitioned        keys start with an 8-byte big-endian partition number (a time segment for
  *                           window and session stores): each segment file holds one partition, compaction
  *                           merges within a partition, and {@link StoreEngine#dropPartitionsBelow} removes
@@ -25,7 +26,8 @@ public record EngineConfig(
         boolean fsync,
         int compactionTrigger,
         FaultInjector faults,
-        boolean partitioned) {
+        boolean partitioned,
+        ColumnExtension columns) {
 
     public static final int DEFAULT_MAX_KEY_BYTES = 64 * 1024;
     public static final int DEFAULT_MAX_VALUE_BYTES = 64 * 1024 * 1024;
@@ -56,38 +58,42 @@ public record EngineConfig(
 
     public static EngineConfig defaults() {
         return new EngineConfig(DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES, DEFAULT_MEMTABLE_BYTES,
-                DEFAULT_LOG_BUFFER_BYTES, true, DEFAULT_COMPACTION_TRIGGER, FaultInjector.NONE, false);
+                DEFAULT_LOG_BUFFER_BYTES, true, DEFAULT_COMPACTION_TRIGGER, FaultInjector.NONE, false, null);
     }
 
     public EngineConfig withMaxKeyBytes(int v) {
-        return new EngineConfig(v, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned);
+        return new EngineConfig(v, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns);
     }
 
     public EngineConfig withMaxValueBytes(int v) {
-        return new EngineConfig(maxKeyBytes, v, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned);
+        return new EngineConfig(maxKeyBytes, v, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns);
     }
 
     public EngineConfig withMemtableBytes(long v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, v, logBufferBytes, fsync, compactionTrigger, faults, partitioned);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, v, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns);
     }
 
     public EngineConfig withLogBufferBytes(int v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, v, fsync, compactionTrigger, faults, partitioned);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, v, fsync, compactionTrigger, faults, partitioned, columns);
     }
 
     public EngineConfig withFsync(boolean v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, v, compactionTrigger, faults, partitioned);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, v, compactionTrigger, faults, partitioned, columns);
     }
 
     public EngineConfig withCompactionTrigger(int v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, v, faults, partitioned);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, v, faults, partitioned, columns);
     }
 
     public EngineConfig withPartitioned(boolean v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, v);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, v, columns);
+    }
+
+    public EngineConfig withColumns(ColumnExtension v) {
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, v);
     }
 
     public EngineConfig withFaults(FaultInjector v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, v, partitioned);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, v, partitioned, columns);
     }
 }

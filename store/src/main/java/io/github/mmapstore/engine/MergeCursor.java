@@ -70,6 +70,14 @@ final class MergeCursor {
     }
 
     static final class SegmentSource extends Source {
+        Segment segment() {
+            return segment;
+        }
+
+        long row() {
+            return row;
+        }
+
         private final Segment segment;
         private final boolean reverse;
         private final long lo;
@@ -133,6 +141,70 @@ final class MergeCursor {
             }
         }
         return new MergeCursor(s, reverse);
+    }
+
+    private Segment winnerSegment;
+    private long winnerRow;
+
+    /**
+     * Moves to the next key without reading a segment's value: afterwards either {@link #winnerSegment()}
+     * names the segment and row holding the newest version (tombstone or not), or it is null and
+     * {@link #value()} holds the memtable's version (null for a tombstone).
+     */
+    boolean nextRaw() {
+        Source best = best();
+        if (best == null) {
+            key = null;
+            value = null;
+            winnerSegment = null;
+            return false;
+        }
+        byte[] k = best.key();
+        if (best instanceof SegmentSource ss) {
+            winnerSegment = ss.segment();
+            winnerRow = ss.row();
+            value = null;
+        } else {
+            winnerSegment = null;
+            value = best.value();
+        }
+        key = k;
+        advancePast(best, k);
+        return true;
+    }
+
+    Segment winnerSegment() {
+        return winnerSegment;
+    }
+
+    long winnerRow() {
+        return winnerRow;
+    }
+
+    private Source best() {
+        Source best = null;
+        for (Source s : sources) {
+            if (!s.valid()) {
+                continue;
+            }
+            if (best == null) {
+                best = s;
+            } else {
+                int c = KeyOrder.compare(s.key(), best.key());
+                if (reverse ? c > 0 : c < 0) {
+                    best = s;
+                }
+            }
+        }
+        return best;
+    }
+
+    private void advancePast(Source best, byte[] k) {
+        for (Source s : sources) {
+            if (s.valid() && (s == best || KeyOrder.compare(s.key(), k) == 0)) {
+                s.advance();
+            }
+        }
     }
 
     /** Moves to the next key; false at the end. Afterwards {@link #key()} and {@link #value()} hold it. */

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -25,7 +26,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * <p>The mapping belongs to a shared arena that is closed only when the last holder releases the
  * segment: readers on any thread can never touch unmapped memory.
  */
-final class Segment {
+final class Segment implements SegmentRows {
     private final Path path;
     private final long number;
     private final Arena arena;
@@ -54,12 +55,16 @@ final class Segment {
     private final AtomicLongArray verifiedPages;
     private final AtomicInteger refs = new AtomicInteger();
     private volatile boolean deleteOnRelease;
+    private final ColumnExtension extension;
+    private final long[] extraBase;
+    private final int[] extraWidth;
 
-    private Segment(Path path, long number, Arena arena, MemorySegment file) {
+    private Segment(Path path, long number, Arena arena, MemorySegment file, ColumnExtension extension) {
         this.path = path;
         this.number = number;
         this.arena = arena;
         this.file = file;
+        this.extension = extension;
         long size = file.byteSize();
         if (size < SegmentFormat.HEADER_BYTES + SegmentFormat.TRAILER_BYTES) {
             throw new CorruptionException(path, 0, "segment file too short (" + size + " bytes)");
@@ -144,6 +149,20 @@ final class Segment {
         if (bloom.byteSize() == 0 || bloom.byteSize() % BloomFilter.BLOCK_BYTES != 0) {
             throw new CorruptionException(path, footerOffset, "bloom filter column has a bad size");
         }
+        List<ColumnExtension.Column> specs = extension == null ? List.of() : extension.columns();
+        extraBase = new long[specs.size()];
+        extraWidth = new int[specs.size()];
+        for (int i = 0; i < specs.size(); i++) {
+            ColumnExtension.Column c = specs.get(i);
+            long[] col = columns.get(c.id());
+            if (col == null || col[1] != rows * c.bytesPerRow() || col[0] % c.alignment() != 0) {
+                throw new IncompatibleFormatException("segment " + path + " was written by a different store kind: column "
+                        + c.id() + " is " + (col == null ? "missing" : "of another shape")
+                        + "; open it with the configuration that wrote it, or delete the directory to rebuild it from the changelog");
+            }
+            extraBase[i] = col[0];
+            extraWidth[i] = c.bytesPerRow();
+        }
     }
 
     private MemorySegment column(int id, long expectedLength) {
@@ -159,10 +178,15 @@ final class Segment {
 
     /** Maps and checks a segment file. The caller owns one reference. */
     static Segment open(Path path, long number) throws IOException {
+        return open(path, number, null);
+    }
+
+    /** Maps and checks a segment file whose values are split by {@code extension} (may be null). */
+    static Segment open(Path path, long number, ColumnExtension extension) throws IOException {
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-            Segment s = new Segment(path, number, arena, mapped);
+            Segment s = new Segment(path, number, arena, mapped, extension);
             s.refs.set(1);
             return s;
         } catch (IOException | RuntimeException e) {
@@ -179,7 +203,8 @@ final class Segment {
         return number;
     }
 
-    long rows() {
+    @Override
+    public long rows() {
         return rows;
     }
 
@@ -319,12 +344,14 @@ final class Segment {
         return checkedLong(valueOffsets, valueOffsetsBase, SegmentFormat.U64, row);
     }
 
-    boolean isTombstone(long row) {
+    @Override
+    public boolean isTombstone(long row) {
         verify(flagsBase + row, 1);
         return (flags.get(ValueLayout.JAVA_BYTE, row) & SegmentFormat.FLAG_TOMBSTONE) != 0;
     }
 
-    byte[] key(long row) {
+    @Override
+    public byte[] key(long row) {
         long s = keyStart(row);
         long e = keyStart(row + 1);
         checkRange(s, e, keys.byteSize(), keysBase, row, "key");
@@ -333,7 +360,8 @@ final class Segment {
     }
 
     /** The row's value, or null for a tombstone. */
-    byte[] value(long row) {
+    @Override
+    public byte[] value(long row) {
         if (isTombstone(row)) {
             return null;
         }
@@ -341,7 +369,36 @@ final class Segment {
         long e = valueStart(row + 1);
         checkRange(s, e, values.byteSize(), valuesBase, row, "value");
         verify(valuesBase + s, e - s);
-        return values.asSlice(s, e - s).toArray(ValueLayout.JAVA_BYTE);
+        byte[] stored = values.asSlice(s, e - s).toArray(ValueLayout.JAVA_BYTE);
+        if (extension == null) {
+            return stored;
+        }
+        MemorySegment[] rowColumns = new MemorySegment[extraBase.length];
+        for (int i = 0; i < extraBase.length; i++) {
+            rowColumns[i] = extraRows(i, row, row + 1);
+        }
+        return extension.join(stored, rowColumns);
+    }
+
+    private MemorySegment extraRows(int index, long fromRow, long toRow) {
+        if (fromRow < 0 || toRow > rows || fromRow > toRow) {
+            throw new IndexOutOfBoundsException("rows [" + fromRow + ", " + toRow + ") of a segment of " + rows);
+        }
+        long off = extraBase[index] + fromRow * extraWidth[index];
+        long len = (toRow - fromRow) * extraWidth[index];
+        verify(off, len);
+        return file.asSlice(off, len);
+    }
+
+    @Override
+    public MemorySegment columnRows(int columnId, long fromRow, long toRow) {
+        List<ColumnExtension.Column> specs = extension == null ? List.of() : extension.columns();
+        for (int i = 0; i < specs.size(); i++) {
+            if (specs.get(i).id() == columnId) {
+                return extraRows(i, fromRow, toRow);
+            }
+        }
+        throw new IllegalArgumentException("no extension column " + columnId + " in this store");
     }
 
     private void checkRange(long s, long e, long limit, long base, long row, String what) {

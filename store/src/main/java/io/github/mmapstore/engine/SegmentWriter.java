@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 
 /**
  * Writes one segment file in a single pass over rows in strictly increasing key order.
@@ -25,14 +26,21 @@ final class SegmentWriter implements AutoCloseable {
 
     /** Totals of the rows to be written; computed by a first pass over the same rows. */
     static final class Sizes {
+        final ColumnExtension extension;
         long rows;
         long keyBytes;
         long valueBytes;
 
+        Sizes(ColumnExtension extension) {
+            this.extension = extension;
+        }
+
         void add(byte[] key, byte[] valueOrNull) {
             rows++;
             keyBytes += key.length;
-            valueBytes += valueOrNull == null ? 0 : valueOrNull.length;
+            if (valueOrNull != null) {
+                valueBytes += extension == null ? valueOrNull.length : extension.storedLength(valueOrNull);
+            }
         }
     }
 
@@ -43,6 +51,17 @@ final class SegmentWriter implements AutoCloseable {
         final long length;
         long written;
         final ByteBuffer buf = ByteBuffer.allocate(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+
+        void putRow(ByteBuffer row) throws IOException {
+            ensure(row.remaining());
+            if (row.remaining() > buf.remaining()) {
+                drain();
+                writeFully(row, offset + written);
+                written += row.capacity();
+                return;
+            }
+            buf.put(row);
+        }
 
         Column(int id, long offset, long length) {
             this.id = id;
@@ -105,6 +124,8 @@ final class SegmentWriter implements AutoCloseable {
     private final Column valueOffsets;
     private final Column values;
     private final Column flags;
+    private final Column[] extra;
+    private final ByteBuffer[] extraRows;
     private final long bloomOffset;
     private final byte[] bloom;
     private final long crcTableOffset;
@@ -134,6 +155,17 @@ final class SegmentWriter implements AutoCloseable {
         off += values.length;
         flags = new Column(SegmentFormat.COL_FLAGS, off = SegmentFormat.align(off), sizes.rows);
         off += flags.length;
+        List<ColumnExtension.Column> specs = sizes.extension == null ? List.of() : sizes.extension.columns();
+        extra = new Column[specs.size()];
+        extraRows = new ByteBuffer[specs.size()];
+        for (int i = 0; i < specs.size(); i++) {
+            ColumnExtension.Column c = specs.get(i);
+            long a = Math.max(SegmentFormat.ALIGN, c.alignment());
+            off = (off + a - 1) & -a;
+            extra[i] = new Column(c.id(), off, sizes.rows * c.bytesPerRow());
+            extraRows[i] = ByteBuffer.allocate(c.bytesPerRow()).order(ByteOrder.LITTLE_ENDIAN);
+            off += extra[i].length;
+        }
         long bloomBytes = BloomFilter.bytesFor(sizes.rows);
         if (bloomBytes > Integer.MAX_VALUE - 64) {
             throw new IllegalArgumentException("segment of " + sizes.rows + " rows is too large for one bloom filter");
@@ -167,13 +199,22 @@ final class SegmentWriter implements AutoCloseable {
         keys.put(key);
         keyPos += key.length;
         keyOffsets.putLong(keyPos);
+        for (ByteBuffer row : extraRows) {
+            java.util.Arrays.fill(row.array(), (byte) 0);
+            row.clear();
+        }
         if (valueOrNull == null) {
             flags.put(SegmentFormat.FLAG_TOMBSTONE);
             tombstones++;
         } else {
             flags.put((byte) 0);
-            values.put(valueOrNull);
-            valuePos += valueOrNull.length;
+            byte[] stored = sizes.extension == null ? valueOrNull : sizes.extension.split(valueOrNull, extraRows);
+            values.put(stored);
+            valuePos += stored.length;
+        }
+        for (int i = 0; i < extra.length; i++) {
+            extraRows[i].clear();
+            extra[i].putRow(extraRows[i]);
         }
         valueOffsets.putLong(valuePos);
         BloomFilter.add(bloom, KeyHash.hash(key));
@@ -199,13 +240,26 @@ final class SegmentWriter implements AutoCloseable {
         header.putLong(SegmentFormat.MAGIC).putInt(SegmentFormat.VERSION).putInt(SegmentFormat.PAGE_BYTES).putLong(rows);
         header.clear();
         writeFully(header, 0);
-        for (Column c : new Column[] {prefixes, keyOffsets, keys, valueOffsets, values, flags}) {
+        List<Column> dataColumns = new java.util.ArrayList<>(List.of(prefixes, keyOffsets, keys, valueOffsets, values, flags));
+        dataColumns.addAll(List.of(extra));
+        for (Column c : dataColumns) {
             c.drain();
             if (c.written != c.length) {
                 throw new IllegalStateException("column " + c.id + " wrote " + c.written + " of " + c.length + " bytes");
             }
         }
         writeFully(ByteBuffer.wrap(bloom), bloomOffset);
+        // Pad the alignment gaps so every checked byte exists in the file.
+        long end = SegmentFormat.HEADER_BYTES;
+        for (Column c : dataColumns) {
+            if (c.offset > end) {
+                writeFully(ByteBuffer.allocate((int) (c.offset - end)), end);
+            }
+            end = c.offset + c.length;
+        }
+        if (bloomOffset > end) {
+            writeFully(ByteBuffer.allocate((int) (bloomOffset - end)), end);
+        }
         // Pad to the checksum table so every checked byte exists in the file.
         long padFrom = bloomOffset + bloom.length;
         if (crcTableOffset > padFrom) {
@@ -226,7 +280,7 @@ final class SegmentWriter implements AutoCloseable {
         writeFully(table, crcTableOffset);
 
         long footerOffset = crcTableOffset + 4L * pageCount;
-        Column[] all = {prefixes, keyOffsets, keys, valueOffsets, values, flags};
+        Column[] all = dataColumns.toArray(new Column[0]);
         int footerLen = 4 + 8 + 8 + 4 + 8 + 4 + 4 + (all.length + 1) * 20 + 4 + firstKey.length + 4 + lastKey.length;
         ByteBuffer footer = ByteBuffer.allocate(footerLen).order(ByteOrder.LITTLE_ENDIAN);
         footer.putInt(SegmentFormat.VERSION).putLong(rows).putLong(tombstones).putInt(all.length + 1);

@@ -282,7 +282,7 @@ public final class StoreEngine implements AutoCloseable {
                 if (size != ref.fileSize()) {
                     throw new CorruptionException(p, size, "segment has " + size + " bytes, the manifest says " + ref.fileSize());
                 }
-                Segment s = Segment.open(p, ref.number());
+                Segment s = Segment.open(p, ref.number(), config.columns());
                 r.segments.add(s);
                 if (s.rows() != ref.rows()) {
                     throw new CorruptionException(p, 0, "segment has " + s.rows() + " rows, the manifest says " + ref.rows());
@@ -360,7 +360,7 @@ public final class StoreEngine implements AutoCloseable {
                             List<Segment> below = new ArrayList<>(flushed);
                             below.addAll(r.segments);
                             flushed.addAll(0, writeMemtable(dir, () -> r.nextFileNumber++, r.memtable, below,
-                                    config.partitioned(), config.fsync()));
+                                    config.partitioned(), config.columns(), config.fsync()));
                             r.memtable = new Memtable();
                         }
                     });
@@ -392,7 +392,7 @@ public final class StoreEngine implements AutoCloseable {
                 List<Segment> below = new ArrayList<>(flushed);
                 below.addAll(r.segments);
                 flushed.addAll(0, writeMemtable(dir, () -> r.nextFileNumber++, r.memtable, below,
-                        config.partitioned(), config.fsync()));
+                        config.partitioned(), config.columns(), config.fsync()));
                 r.memtable = new Memtable();
                 List<Segment> all = new ArrayList<>(flushed);
                 all.addAll(r.segments);
@@ -469,7 +469,8 @@ public final class StoreEngine implements AutoCloseable {
      * when none of {@code below} holds rows of it. Returns no segment when no row remains.
      */
     private static List<Segment> writeMemtable(Path dir, java.util.function.LongSupplier numbers, Memtable mem,
-                                               List<Segment> below, boolean partitioned, boolean fsync)
+                                               List<Segment> below, boolean partitioned, ColumnExtension columns,
+                                               boolean fsync)
             throws IOException {
         List<Long> parts = new ArrayList<>();
         List<SegmentWriter.Sizes> sizes = new ArrayList<>();
@@ -480,7 +481,7 @@ public final class StoreEngine implements AutoCloseable {
             long part = partitioned ? KeyOrder.prefix(e.getKey()) : 0;
             if (parts.isEmpty() || parts.get(parts.size() - 1) != part) {
                 parts.add(part);
-                sizes.add(new SegmentWriter.Sizes());
+                sizes.add(new SegmentWriter.Sizes(columns));
                 boolean bottom = true;
                 for (Segment s : below) {
                     if (!partitioned || s.partition() == part) {
@@ -506,7 +507,7 @@ public final class StoreEngine implements AutoCloseable {
                 long part = partitioned ? KeyOrder.prefix(e.getKey()) : 0;
                 if (idx < 0 || part != current) {
                     if (w != null) {
-                        out.add(Segment.open(w.finish(fsync), w.number()));
+                        out.add(Segment.open(w.finish(fsync), w.number(), columns));
                         w = null;
                     }
                     idx++;
@@ -521,7 +522,7 @@ public final class StoreEngine implements AutoCloseable {
                 }
             }
             if (w != null) {
-                out.add(Segment.open(w.finish(fsync), w.number()));
+                out.add(Segment.open(w.finish(fsync), w.number(), columns));
                 w = null;
             }
         } catch (IOException | RuntimeException e) {
@@ -765,7 +766,7 @@ public final class StoreEngine implements AutoCloseable {
             List<Segment> below = new ArrayList<>(pending);
             below.addAll(committed);
             List<Segment> written = writeMemtable(dir, () -> nextFileNumber++, v.memtable, below,
-                    config.partitioned(), config.fsync());
+                    config.partitioned(), config.columns(), config.fsync());
             config.faults().at(FaultInjector.Point.FLUSH_AFTER_SEGMENT_WRITTEN);
             pending.addAll(0, written);
             install(new Memtable());
@@ -793,7 +794,7 @@ public final class StoreEngine implements AutoCloseable {
             return;
         }
         boolean bottom = Compaction.reachesBottom(run, pending, committed, config.partitioned());
-        Compaction c = new Compaction(dir, nextFileNumber++, run, bottom, config.faults());
+        Compaction c = new Compaction(dir, config.columns(), nextFileNumber++, run, bottom, config.faults());
         Segment out;
         try {
             c.step(Long.MAX_VALUE);
@@ -869,7 +870,7 @@ public final class StoreEngine implements AutoCloseable {
                         return false;
                     }
                     boolean bottom = Compaction.reachesBottom(run, committed, List.of(), config.partitioned());
-                    compaction = new Compaction(dir, nextFileNumber++, run, bottom, config.faults());
+                    compaction = new Compaction(dir, config.columns(), nextFileNumber++, run, bottom, config.faults());
                 }
                 if (!compaction.step(deadline)) {
                     return true;
@@ -902,7 +903,7 @@ public final class StoreEngine implements AutoCloseable {
             List<Segment> run;
             while ((run = Compaction.pick(committed, 2, true)) != null) {
                 try {
-                    compaction = new Compaction(dir, nextFileNumber++, run,
+                    compaction = new Compaction(dir, config.columns(), nextFileNumber++, run,
                             Compaction.reachesBottom(run, committed, List.of(), true), config.faults());
                     while (!compaction.step(Long.MAX_VALUE)) {
                         // runs to completion
@@ -918,7 +919,7 @@ public final class StoreEngine implements AutoCloseable {
             return;
         }
         try {
-            compaction = new Compaction(dir, nextFileNumber++, new ArrayList<>(committed), true, config.faults());
+            compaction = new Compaction(dir, config.columns(), nextFileNumber++, new ArrayList<>(committed), true, config.faults());
             while (!compaction.step(Long.MAX_VALUE)) {
                 // runs to completion
             }
@@ -1050,6 +1051,47 @@ public final class StoreEngine implements AutoCloseable {
                 corrupted(ce);
             }
             throw e;
+        }
+    }
+
+    /** Rows handed to a scan visitor at once when a single segment holds everything. */
+    private static final int SCAN_RUN_ROWS = 4096;
+
+    /**
+     * Visits every live entry of one consistent snapshot, each key once in its newest version, without
+     * copying segment values: the visitor reads extension columns in place. When the snapshot is one
+     * segment and an empty memtable (a compacted store), rows go to the visitor in long runs and no key
+     * is compared; otherwise the sources are merged by key.
+     */
+    public void scanLive(LiveRowVisitor visitor) {
+        Objects.requireNonNull(visitor, "visitor");
+        Version v = acquire();
+        try {
+            long snapshot = visibleSeq;
+            if (v.memtable.keyCount() == 0 && v.segments.size() == 1) {
+                Segment s = v.segments.get(0);
+                for (long r = 0; r < s.rows(); r += SCAN_RUN_ROWS) {
+                    visitor.segmentRows(s, r, Math.min(s.rows(), r + SCAN_RUN_ROWS));
+                }
+                return;
+            }
+            MergeCursor c = MergeCursor.over(v, snapshot, null, true, null, true, false);
+            while (c.nextRaw()) {
+                Segment seg = c.winnerSegment();
+                if (seg != null) {
+                    long row = c.winnerRow();
+                    if (!seg.isTombstone(row)) {
+                        visitor.segmentRows(seg, row, row + 1);
+                    }
+                } else if (c.value() != null) {
+                    visitor.memtable(c.key(), c.value());
+                }
+            }
+        } catch (CorruptionException e) {
+            corrupted(e);
+            throw e;
+        } finally {
+            v.release();
         }
     }
 

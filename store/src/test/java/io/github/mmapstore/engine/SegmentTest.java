@@ -50,7 +50,7 @@ class SegmentTest {
     }
 
     static Segment write(Path dir, long number, TreeMap<byte[], byte[]> rows) throws IOException {
-        SegmentWriter.Sizes sizes = new SegmentWriter.Sizes();
+        SegmentWriter.Sizes sizes = new SegmentWriter.Sizes(null);
         rows.forEach(sizes::add);
         Path path;
         try (SegmentWriter w = new SegmentWriter(dir, number, sizes)) {
