@@ -51,6 +51,15 @@ public class MmapKeyValueStore implements KeyValueStore<Bytes, byte[]> {
         this.core = new StoreCore(name, metricsScope, false);
     }
 
+    /** For store kinds that lay their values out in extra segment columns (embeddings). */
+    MmapKeyValueStore(String name, String metricsScope, io.github.mmapstore.engine.ColumnExtension columns) {
+        this.core = new StoreCore(name, metricsScope, false, columns);
+    }
+
+    StoreCore core() {
+        return core;
+    }
+
     @Override
     public String name() {
         return core.name();

@@ -28,6 +28,14 @@ public final class MmapStores {
         return new MmapKeyValueBytesStoreSupplier.WithHeaders(checkName(name));
     }
 
+    /**
+     * A store of embeddings ({@link EmbeddingSerde} values) of exactly {@code dimension} components,
+     * searchable by {@link KnnQuery} under {@code similarity}. Build it with caching disabled.
+     */
+    public static MmapEmbeddingStoreSupplier embeddingStore(String name, int dimension, Similarity similarity) {
+        return new MmapEmbeddingStoreSupplier(name, dimension, similarity);
+    }
+
     static String checkName(String name) {
         Objects.requireNonNull(name, "name cannot be null");
         if (name.isEmpty() || name.equals(".") || name.equals("..") || name.contains("/") || name.contains("\\")) {

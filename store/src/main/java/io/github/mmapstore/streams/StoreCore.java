@@ -84,10 +84,18 @@ final class StoreCore {
     private long lastSelfCheckpointMs;
 
     StoreCore(String name, String metricsScope, boolean partitioned) {
+        this(name, metricsScope, partitioned, null);
+    }
+
+    /** {@code columns}: how values are laid out in segment columns (embedding stores), or null. */
+    StoreCore(String name, String metricsScope, boolean partitioned, io.github.mmapstore.engine.ColumnExtension columns) {
         this.name = Objects.requireNonNull(name, "name cannot be null");
         this.metricsScope = Objects.requireNonNull(metricsScope, "metricsScope cannot be null");
         this.partitioned = partitioned;
+        this.columns = columns;
     }
+
+    private final io.github.mmapstore.engine.ColumnExtension columns;
 
     String name() {
         return name;
@@ -105,7 +113,7 @@ final class StoreCore {
         this.context = context;
         this.config = MmapStoreConfig.from(context.appConfigsWithPrefix(MmapStoreConfig.PREFIX));
         File dir = storeDirectory(context, name);
-        EngineConfig engineConfig = config.engine().withPartitioned(partitioned);
+        EngineConfig engineConfig = config.engine().withPartitioned(partitioned).withColumns(columns);
         StoreEngine e;
         try {
             e = StoreEngine.open(dir.toPath(), engineConfig);
