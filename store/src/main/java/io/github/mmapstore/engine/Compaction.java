@@ -20,7 +20,7 @@ final class Compaction {
     private static final int MAX_RUN = 10;
     private static final int ROWS_PER_CLOCK_CHECK = 256;
 
-    private enum Phase { SIZING, WRITING, DONE }
+    private enum Phase { SIZING, WRITING, SEALING, VERIFYING, DONE }
 
     private final Path dir;
     private final long number;
@@ -35,6 +35,9 @@ final class Compaction {
     private byte[] firstKey;
     private byte[] lastKey;
     private boolean released;
+    private boolean fsync = true;
+    private Segment out;
+    private long verifiedPages;
 
     /**
      * Chooses which segments to merge, or null. Segments are newest first. Takes the newest segment and
@@ -135,10 +138,62 @@ final class Compaction {
         return inputs;
     }
 
-    /** Works until {@code deadline} (System.nanoTime) or completion; true when ready to finish. */
+    /** Whether the output file is synced before it is installed (tests and benchmarks turn it off). */
+    Compaction fsync(boolean v) {
+        this.fsync = v;
+        return this;
+    }
+
+    /**
+     * Works until {@code deadline} (System.nanoTime) or completion; true when the output is written,
+     * synced, mapped and verified, ready to install. Every phase, sealing and verification included,
+     * yields at the deadline, so a large merge never holds the caller much past its budget (the single
+     * sync of the output file excepted).
+     */
     boolean step(long deadline) throws IOException {
         int n = 0;
         while (phase != Phase.DONE) {
+            switch (phase) {
+                case SEALING -> {
+                    if (!writer.seal(deadline)) {
+                        return false;
+                    }
+                    Path path = writer.complete(fsync);
+                    writer = null;
+                    faults.at(FaultInjector.Point.COMPACTION_AFTER_SEGMENT_WRITTEN);
+                    out = Segment.open(path, number, columns);
+                    phase = Phase.VERIFYING;
+                    continue;
+                }
+                case VERIFYING -> {
+                    long pages = out.pageCount();
+                    while (verifiedPages < pages) {
+                        long to = Math.min(pages, verifiedPages + 256);
+                        try {
+                            out.verifyPages(verifiedPages, to);
+                        } catch (RuntimeException e) {
+                            discardOutput();
+                            throw e;
+                        }
+                        verifiedPages = to;
+                        if (System.nanoTime() >= deadline && verifiedPages < pages) {
+                            return false;
+                        }
+                    }
+                    if (out.rows() != sizes.rows || !Arrays.equals(out.firstKey(), firstKey)
+                            || !Arrays.equals(out.lastKey(), lastKey)) {
+                        Path p = out.path();
+                        discardOutput();
+                        throw new CorruptionException(p, 0, "merged segment does not match its inputs (rows "
+                                + sizes.rows + " expected)");
+                    }
+                    phase = Phase.DONE;
+                    continue;
+                }
+                default -> {
+                    // SIZING and WRITING below
+                }
+            }
             if (++n % ROWS_PER_CLOCK_CHECK == 0 && System.nanoTime() >= deadline) {
                 return false;
             }
@@ -153,7 +208,7 @@ final class Compaction {
                     writer = new SegmentWriter(dir, number, sizes);
                     cursor = newCursor();
                 } else {
-                    phase = Phase.DONE;
+                    phase = Phase.SEALING;
                 }
                 continue;
             }
@@ -174,31 +229,24 @@ final class Compaction {
         return true;
     }
 
+    private void discardOutput() throws IOException {
+        Path p = out.path();
+        out.release();
+        out = null;
+        Files.deleteIfExists(p);
+    }
+
     /**
-     * Completes the output file and opens it, checked in full. Returns null when the merge removed
-     * every row (all tombstones at the bottom). The caller owns one reference to the result.
+     * The verified output, or null when the merge removed every row (all tombstones at the bottom). The
+     * caller takes over its one reference. Call after {@link #step} returned true.
      */
-    Segment finish(boolean fsync) throws IOException {
-        if (writer == null) {
-            return null;
+    Segment finish(boolean ignored) {
+        if (phase != Phase.DONE) {
+            throw new IllegalStateException("compaction not done");
         }
-        Path path = writer.finish(fsync);
-        writer = null;
-        faults.at(FaultInjector.Point.COMPACTION_AFTER_SEGMENT_WRITTEN);
-        Segment out = Segment.open(path, number, columns);
-        try {
-            out.verifyAll();
-            if (out.rows() != sizes.rows || !Arrays.equals(out.firstKey(), firstKey)
-                    || !Arrays.equals(out.lastKey(), lastKey)) {
-                throw new CorruptionException(path, 0, "merged segment does not match its inputs (rows "
-                        + out.rows() + " vs " + sizes.rows + ")");
-            }
-        } catch (RuntimeException e) {
-            out.release();
-            Files.deleteIfExists(path);
-            throw e;
-        }
-        return out;
+        Segment s = out;
+        out = null;
+        return s;
     }
 
     void releaseInputs() {
@@ -217,8 +265,11 @@ final class Compaction {
                 writer.close();
                 writer = null;
             }
+            if (out != null) {
+                discardOutput();
+            }
         } catch (IOException ignored) {
-            // the temporary file is removed at the next open
+            // the file is removed at the next open (not in the manifest)
         }
         releaseInputs();
     }

@@ -317,6 +317,18 @@ final class Segment implements SegmentRows {
         verify(0, checkedLength);
     }
 
+    /** Number of checksummed pages. */
+    long pageCount() {
+        return (checkedLength + SegmentFormat.PAGE_BYTES - 1) / SegmentFormat.PAGE_BYTES;
+    }
+
+    /** Verifies pages [from, to). */
+    void verifyPages(long from, long to) {
+        long start = from * SegmentFormat.PAGE_BYTES;
+        long end = Math.min(checkedLength, to * SegmentFormat.PAGE_BYTES);
+        verify(start, end - start);
+    }
+
     private void verifyPage(long page) {
         long start = page * SegmentFormat.PAGE_BYTES;
         long len = Math.min(SegmentFormat.PAGE_BYTES, checkedLength - start);

@@ -230,6 +230,39 @@ final class SegmentWriter implements AutoCloseable {
      * it to its final name. Returns the final path.
      */
     Path finish(boolean fsync) throws IOException {
+        while (!seal(Long.MAX_VALUE)) {
+            // computes every page checksum
+        }
+        return complete(fsync);
+    }
+
+    private List<Column> dataColumns;
+    private Arena sealArena;
+    private MemorySegment sealMap;
+    private ByteBuffer table;
+    private int pageCount;
+    private int nextPage;
+
+    /**
+     * Completes the data region and computes page checksums until {@code deadline} (System.nanoTime);
+     * true when every page has its checksum. Lets a compaction finish a large output in bounded steps.
+     */
+    boolean seal(long deadline) throws IOException {
+        if (dataColumns == null) {
+            sealData();
+        }
+        while (nextPage < pageCount) {
+            long start = (long) nextPage * SegmentFormat.PAGE_BYTES;
+            table.putInt(Checksums.crc(sealMap, start, Math.min(SegmentFormat.PAGE_BYTES, crcTableOffset - start)));
+            nextPage++;
+            if ((nextPage & 255) == 0 && System.nanoTime() >= deadline) {
+                return nextPage == pageCount;
+            }
+        }
+        return true;
+    }
+
+    private void sealData() throws IOException {
         if (rows != sizes.rows || keyPos != sizes.keyBytes || valuePos != sizes.valueBytes) {
             throw new IllegalStateException("segment rows differ from their sizes pass: " + rows + " rows vs " + sizes.rows);
         }
@@ -240,9 +273,9 @@ final class SegmentWriter implements AutoCloseable {
         header.putLong(SegmentFormat.MAGIC).putInt(SegmentFormat.VERSION).putInt(SegmentFormat.PAGE_BYTES).putLong(rows);
         header.clear();
         writeFully(header, 0);
-        List<Column> dataColumns = new java.util.ArrayList<>(List.of(prefixes, keyOffsets, keys, valueOffsets, values, flags));
-        dataColumns.addAll(List.of(extra));
-        for (Column c : dataColumns) {
+        List<Column> cols = new java.util.ArrayList<>(List.of(prefixes, keyOffsets, keys, valueOffsets, values, flags));
+        cols.addAll(List.of(extra));
+        for (Column c : cols) {
             c.drain();
             if (c.written != c.length) {
                 throw new IllegalStateException("column " + c.id + " wrote " + c.written + " of " + c.length + " bytes");
@@ -251,7 +284,7 @@ final class SegmentWriter implements AutoCloseable {
         writeFully(ByteBuffer.wrap(bloom), bloomOffset);
         // Pad the alignment gaps so every checked byte exists in the file.
         long end = SegmentFormat.HEADER_BYTES;
-        for (Column c : dataColumns) {
+        for (Column c : cols) {
             if (c.offset > end) {
                 writeFully(ByteBuffer.allocate((int) (c.offset - end)), end);
             }
@@ -265,16 +298,21 @@ final class SegmentWriter implements AutoCloseable {
         if (crcTableOffset > padFrom) {
             writeFully(ByteBuffer.allocate((int) (crcTableOffset - padFrom)), padFrom);
         }
+        pageCount = (int) ((crcTableOffset + SegmentFormat.PAGE_BYTES - 1) / SegmentFormat.PAGE_BYTES);
+        table = ByteBuffer.allocate(4 * pageCount).order(ByteOrder.LITTLE_ENDIAN);
+        sealArena = Arena.ofConfined();
+        sealMap = ch.map(FileChannel.MapMode.READ_ONLY, 0, crcTableOffset, sealArena);
+        dataColumns = cols;
+    }
 
-        int pageCount = (int) ((crcTableOffset + SegmentFormat.PAGE_BYTES - 1) / SegmentFormat.PAGE_BYTES);
-        ByteBuffer table = ByteBuffer.allocate(4 * pageCount).order(ByteOrder.LITTLE_ENDIAN);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment m = ch.map(FileChannel.MapMode.READ_ONLY, 0, crcTableOffset, arena);
-            for (int p = 0; p < pageCount; p++) {
-                long start = (long) p * SegmentFormat.PAGE_BYTES;
-                table.putInt(Checksums.crc(m, start, Math.min(SegmentFormat.PAGE_BYTES, crcTableOffset - start)));
-            }
+    /** Writes checksum table, footer and trailer, syncs, and renames the file to its final name. */
+    Path complete(boolean fsync) throws IOException {
+        if (dataColumns == null || nextPage < pageCount) {
+            throw new IllegalStateException("complete() before seal() finished");
         }
+        sealArena.close();
+        sealArena = null;
+        sealMap = null;
         table.flip();
         int tableCrc = Checksums.crc(table.duplicate());
         writeFully(table, crcTableOffset);
@@ -319,6 +357,10 @@ final class SegmentWriter implements AutoCloseable {
     /** Abandons an unfinished file: closes and deletes the temporary file. */
     @Override
     public void close() throws IOException {
+        if (sealArena != null) {
+            sealArena.close();
+            sealArena = null;
+        }
         if (!finished) {
             ch.close();
             Files.deleteIfExists(temp);

@@ -608,7 +608,8 @@ public final class StoreEngine implements AutoCloseable {
 
     /**
      * Applies many writes under one lock acquisition (the restore path). A null value deletes. The
-     * whole batch is validated before anything is written: a bad entry changes nothing.
+     * whole batch is validated before anything is written: a bad entry changes nothing. Readers see the
+     * batch all at once, unless it alone outgrows twice the memtable limit.
      */
     public void write(List<KeyValue> batch) {
         for (KeyValue kv : batch) {
@@ -633,12 +634,16 @@ public final class StoreEngine implements AutoCloseable {
                 }
                 long s = ++seq;
                 mem.put(kv.key(), kv.value(), s);
-                visibleSeq = s;
-                if (mem.approximateBytes() >= config.memtableBytes()) {
+                if (mem.approximateBytes() >= 2 * config.memtableBytes()) {
+                    // A batch larger than the memtable cannot stay invisible until its end.
+                    visibleSeq = s;
                     maybeFlush();
                     mem = current.memtable;
                 }
             }
+            // Readers see the whole batch at once (or, for a batch larger than the memtable, in parts).
+            visibleSeq = seq;
+            maybeFlush();
         }
     }
 
@@ -794,10 +799,12 @@ public final class StoreEngine implements AutoCloseable {
             return;
         }
         boolean bottom = Compaction.reachesBottom(run, pending, committed, config.partitioned());
-        Compaction c = new Compaction(dir, config.columns(), nextFileNumber++, run, bottom, config.faults());
+        Compaction c = new Compaction(dir, config.columns(), nextFileNumber++, run, bottom, config.faults()).fsync(config.fsync());
         Segment out;
         try {
-            c.step(Long.MAX_VALUE);
+            while (!c.step(Long.MAX_VALUE)) {
+                // runs to completion
+            }
             out = c.finish(config.fsync());
         } catch (IOException | RuntimeException e) {
             c.abort();
@@ -870,7 +877,7 @@ public final class StoreEngine implements AutoCloseable {
                         return false;
                     }
                     boolean bottom = Compaction.reachesBottom(run, committed, List.of(), config.partitioned());
-                    compaction = new Compaction(dir, config.columns(), nextFileNumber++, run, bottom, config.faults());
+                    compaction = new Compaction(dir, config.columns(), nextFileNumber++, run, bottom, config.faults()).fsync(config.fsync());
                 }
                 if (!compaction.step(deadline)) {
                     return true;
@@ -904,7 +911,7 @@ public final class StoreEngine implements AutoCloseable {
             while ((run = Compaction.pick(committed, 2, true)) != null) {
                 try {
                     compaction = new Compaction(dir, config.columns(), nextFileNumber++, run,
-                            Compaction.reachesBottom(run, committed, List.of(), true), config.faults());
+                            Compaction.reachesBottom(run, committed, List.of(), true), config.faults()).fsync(config.fsync());
                     while (!compaction.step(Long.MAX_VALUE)) {
                         // runs to completion
                     }
@@ -919,7 +926,7 @@ public final class StoreEngine implements AutoCloseable {
             return;
         }
         try {
-            compaction = new Compaction(dir, config.columns(), nextFileNumber++, new ArrayList<>(committed), true, config.faults());
+            compaction = new Compaction(dir, config.columns(), nextFileNumber++, new ArrayList<>(committed), true, config.faults()).fsync(config.fsync());
             while (!compaction.step(Long.MAX_VALUE)) {
                 // runs to completion
             }

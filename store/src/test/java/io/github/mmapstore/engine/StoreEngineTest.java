@@ -315,4 +315,29 @@ class StoreEngineTest {
             }
         }))).isInstanceOf(IncompatibleFormatException.class);
     }
+
+    @Test
+    void compactionYieldsInEveryPhaseAndFinishesCorrectly() {
+        EngineConfig cfg = small().withMemtableBytes(1 << 20).withCompactionTrigger(2);
+        try (StoreEngine e = StoreEngine.open(dir, cfg)) {
+            byte[] value = new byte[200];
+            for (int i = 0; i < 40000; i++) {
+                e.put(b(String.format("k%06d", i)), value);
+                if (i % 10000 == 9999) {
+                    e.flush();
+                    e.commit(null);
+                }
+            }
+            assertThat(e.stats().segments()).isGreaterThanOrEqualTo(4);
+            int calls = 0;
+            while (e.compact(0)) {
+                calls++;
+                assertThat(calls).isLessThan(100000);
+            }
+            // sizing, writing, sealing and verifying of megabytes of rows cannot fit in a few zero-budget steps
+            assertThat(calls).isGreaterThan(20);
+            assertThat(e.stats().segments()).isLessThan(4);
+            assertThat(keys(e.all())).hasSize(40000);
+        }
+    }
 }
