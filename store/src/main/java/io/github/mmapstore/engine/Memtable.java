@@ -55,10 +55,11 @@ final class Memtable {
 
     /** Writer only. */
     void put(byte[] key, byte[] valueOrNull, long seq) {
-        Chain chain = map.get(key);
         long added = ENTRY_OVERHEAD / 2 + (valueOrNull == null ? 0 : valueOrNull.length);
+        Version first = new Version(seq, valueOrNull, null);
+        // One walk of the skip list: insert if absent, else get the existing chain.
+        Chain chain = map.putIfAbsent(key, new Chain(first));
         if (chain == null) {
-            map.put(key, new Chain(new Version(seq, valueOrNull, null)));
             added += key.length + ENTRY_OVERHEAD / 2;
             keyCount++;
             if (valueOrNull != null) {
