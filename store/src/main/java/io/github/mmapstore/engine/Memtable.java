@@ -1,22 +1,34 @@
 package io.github.mmapstore.engine;
 
+import java.util.AbstractMap;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
-import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.NoSuchElementException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The writes not yet in a segment, sorted by key. One writer, any number of readers.
+ * The writes not yet in a segment. One writer, any number of readers.
  *
- * <p>Each key holds a chain of versions, newest first, tagged with the sequence number of the write.
- * A reader fixes a sequence number when it starts and ignores newer versions, so a scan sees one
+ * <p>Point operations go through a hash map: a put or get costs one hash probe, not a walk down a
+ * skip list of hundreds of thousands of nodes (that walk, all cache misses, was most of the cost of a put).
+ * Order is built only when someone asks for it: every new key is also appended to an insertion log, and
+ * a reader that needs keys in order sorts the keys added since the last sort into a run and publishes it
+ * for everyone; runs of similar size are merged (like a binary counter), so sorting costs O(n log n) in
+ * all however reads and writes interleave, and an ordered scan merges O(log n) runs.
+ *
+ * <p>Each key holds a chain of versions, newest first, tagged with the sequence number of the write. A
+ * reader fixes a sequence number when it starts and ignores newer versions, so a scan sees one
  * consistent snapshot even while the writer goes on (the LevelDB approach; old versions go away with the
  * memtable at flush, and the size limit counts them).
  */
 final class Memtable {
-    /** Per-entry bookkeeping the heap pays beyond the key and value bytes (node, version, map entry). */
-    static final int ENTRY_OVERHEAD = 96;
+    /** Per-entry bookkeeping the heap pays beyond the key and value bytes (map entry, key box, version). */
+    static final int ENTRY_OVERHEAD = 112;
 
     /** One version of a key's value; {@code value == null} is a tombstone. */
     static final class Version {
@@ -33,9 +45,11 @@ final class Memtable {
 
     /** The head of a key's version chain; replaced, never mutated in place. */
     static final class Chain {
+        final byte[] key;
         volatile Version head;
 
-        Chain(Version head) {
+        Chain(byte[] key, Version head) {
+            this.key = key;
             this.head = head;
         }
 
@@ -48,20 +62,63 @@ final class Memtable {
         }
     }
 
-    private final ConcurrentSkipListMap<byte[], Chain> map = new ConcurrentSkipListMap<>(KeyOrder.COMPARATOR);
+    /** A key with its hash, for the hash map. */
+    private static final class Key {
+        final byte[] bytes;
+        final int hash;
+
+        Key(byte[] bytes) {
+            this.bytes = bytes;
+            long h = KeyHash.hash(bytes);
+            this.hash = (int) (h ^ (h >>> 32));
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && k.hash == hash && Arrays.equals(k.bytes, bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
+
+    /** Chains sorted by key. */
+    private record Run(Chain[] chains) {
+        int size() {
+            return chains.length;
+        }
+    }
+
+    /** The published sorted runs and how many insertions they cover. */
+    private record Runs(List<Run> list, int covered) {
+    }
+
+    private final ConcurrentHashMap<Key, Chain> map = new ConcurrentHashMap<>(4096);
     private final AtomicLong bytes = new AtomicLong();
-    private volatile long keyCount;
+    /** New keys' chains in insertion order; the writer appends, readers read below {@link #count}. */
+    private volatile Chain[] inserted = new Chain[4096];
+    private volatile int count;
     private volatile long liveCount;
+    private final AtomicReference<Runs> runs = new AtomicReference<>(new Runs(List.of(), 0));
 
     /** Writer only. */
     void put(byte[] key, byte[] valueOrNull, long seq) {
         long added = ENTRY_OVERHEAD / 2 + (valueOrNull == null ? 0 : valueOrNull.length);
         Version first = new Version(seq, valueOrNull, null);
-        // One walk of the skip list: insert if absent, else get the existing chain.
-        Chain chain = map.putIfAbsent(key, new Chain(first));
+        Chain fresh = new Chain(key, first);
+        Chain chain = map.putIfAbsent(new Key(key), fresh);
         if (chain == null) {
             added += key.length + ENTRY_OVERHEAD / 2;
-            keyCount++;
+            Chain[] arr = inserted;
+            int c = count;
+            if (c == arr.length) {
+                arr = Arrays.copyOf(arr, c * 2);
+                inserted = arr; // published before the count that makes the new slot readable
+            }
+            arr[c] = fresh;
+            count = c + 1;
             if (valueOrNull != null) {
                 liveCount++;
             }
@@ -77,23 +134,29 @@ final class Memtable {
         bytes.addAndGet(added);
     }
 
+    /** The version visible at {@code snapshot}, or null when the memtable has no say on this key. */
+    Version get(byte[] key, long snapshot) {
+        Chain chain = map.get(new Key(key));
+        return chain == null ? null : chain.visible(snapshot);
+    }
+
     /**
      * Writes a tombstone over every key below {@code bound} whose newest version is a value, numbering
      * them after {@code seq}; returns the last number used. Writer only.
      */
     long tombstoneBelow(byte[] bound, long seq) {
-        for (Map.Entry<byte[], Chain> e : map.headMap(bound, false).entrySet()) {
+        Iterator<Map.Entry<byte[], Chain>> it = entries(null, true, bound, false, false);
+        List<byte[]> keys = new ArrayList<>();
+        while (it.hasNext()) {
+            Map.Entry<byte[], Chain> e = it.next();
             if (e.getValue().head.value != null) {
-                put(e.getKey(), null, ++seq);
+                keys.add(e.getKey());
             }
         }
+        for (byte[] k : keys) {
+            put(k, null, ++seq);
+        }
         return seq;
-    }
-
-    /** The version visible at {@code snapshot}, or null when the memtable has no say on this key. */
-    Version get(byte[] key, long snapshot) {
-        Chain chain = map.get(key);
-        return chain == null ? null : chain.visible(snapshot);
     }
 
     long approximateBytes() {
@@ -101,7 +164,7 @@ final class Memtable {
     }
 
     long keyCount() {
-        return keyCount;
+        return count;
     }
 
     /** Keys whose newest version is a value (not a tombstone). */
@@ -110,20 +173,122 @@ final class Memtable {
     }
 
     boolean isEmpty() {
-        return map.isEmpty();
+        return count == 0;
     }
 
-    /** Keys in [from, to] (either bound null = open), in the given direction. */
+    /** Sorted runs covering every key inserted so far; builds and publishes a new run if needed. */
+    private List<Run> sorted() {
+        while (true) {
+            Runs r = runs.get();
+            int c = count;
+            if (r.covered() >= c) {
+                return r.list();
+            }
+            Chain[] arr = inserted;
+            Chain[] fresh = Arrays.copyOfRange(arr, r.covered(), c);
+            Arrays.sort(fresh, (a, b) -> Arrays.compareUnsigned(a.key, b.key));
+            List<Run> list = new ArrayList<>(r.list());
+            list.add(new Run(fresh));
+            // Merge the newest runs while they are of similar size: O(log n) runs, O(n log n) work.
+            while (list.size() >= 2 && list.get(list.size() - 1).size() * 2 >= list.get(list.size() - 2).size()) {
+                Run b = list.remove(list.size() - 1);
+                Run a = list.remove(list.size() - 1);
+                list.add(merge(a, b));
+            }
+            if (runs.compareAndSet(r, new Runs(List.copyOf(list), c))) {
+                return list;
+            }
+        }
+    }
+
+    private static Run merge(Run a, Run b) {
+        Chain[] out = new Chain[a.size() + b.size()];
+        int i = 0;
+        int j = 0;
+        int k = 0;
+        while (i < a.size() && j < b.size()) {
+            out[k++] = Arrays.compareUnsigned(a.chains()[i].key, b.chains()[j].key) <= 0 ? a.chains()[i++] : b.chains()[j++];
+        }
+        while (i < a.size()) {
+            out[k++] = a.chains()[i++];
+        }
+        while (j < b.size()) {
+            out[k++] = b.chains()[j++];
+        }
+        return new Run(out);
+    }
+
+    /** First index in {@code run} whose key is {@code >= key} (or {@code > key} when not inclusive). */
+    private static int lowerBound(Chain[] run, byte[] key, boolean inclusive) {
+        int lo = 0;
+        int hi = run.length;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            int c = Arrays.compareUnsigned(run[mid].key, key);
+            if (c < 0 || (c == 0 && !inclusive)) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    /** Keys in [from, to] (either bound null = open), in the given direction, with their chains. */
     Iterator<Map.Entry<byte[], Chain>> entries(byte[] from, boolean fromInclusive, byte[] to, boolean toInclusive,
                                                boolean reverse) {
-        NavigableMap<byte[], Chain> view = map;
-        if (from != null && to != null) {
-            view = map.subMap(from, fromInclusive, to, toInclusive);
-        } else if (from != null) {
-            view = map.tailMap(from, fromInclusive);
-        } else if (to != null) {
-            view = map.headMap(to, toInclusive);
+        List<Run> list = sorted();
+        int n = list.size();
+        Chain[][] arrays = new Chain[n][];
+        int[] pos = new int[n];
+        int[] end = new int[n];
+        for (int i = 0; i < n; i++) {
+            Chain[] run = list.get(i).chains();
+            arrays[i] = run;
+            int lo = from == null ? 0 : lowerBound(run, from, fromInclusive);
+            int hi = to == null ? run.length : lowerBound(run, to, !toInclusive);
+            if (reverse) {
+                pos[i] = hi - 1;
+                end[i] = lo - 1;
+            } else {
+                pos[i] = lo;
+                end[i] = hi;
+            }
         }
-        return (reverse ? view.descendingMap() : view).entrySet().iterator();
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                for (int i = 0; i < n; i++) {
+                    if (pos[i] != end[i]) {
+                        return true;
+                    }
+                }
+                return false;
+            }
+
+            @Override
+            public Map.Entry<byte[], Chain> next() {
+                int best = -1;
+                for (int i = 0; i < n; i++) {
+                    if (pos[i] == end[i]) {
+                        continue;
+                    }
+                    if (best < 0) {
+                        best = i;
+                    } else {
+                        int c = Arrays.compareUnsigned(arrays[i][pos[i]].key, arrays[best][pos[best]].key);
+                        if (reverse ? c > 0 : c < 0) {
+                            best = i;
+                        }
+                    }
+                }
+                if (best < 0) {
+                    throw new NoSuchElementException();
+                }
+                Chain chain = arrays[best][pos[best]];
+                pos[best] += reverse ? -1 : 1;
+                return new AbstractMap.SimpleImmutableEntry<>(chain.key, chain);
+            }
+        };
     }
 }

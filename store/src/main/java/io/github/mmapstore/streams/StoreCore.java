@@ -60,11 +60,17 @@ final class StoreCore {
         /** Called once per batch before any record is mapped (e.g. to advance stream time). */
         default void beforeBatch(Collection<ConsumerRecord<byte[], byte[]>> records) {
         }
+
+        /** A second row written with {@code mapped} in the same batch (e.g. a time-ordered copy), or null. */
+        default KeyValue companion(ConsumerRecord<byte[], byte[]> record, KeyValue mapped) {
+            return null;
+        }
     }
 
     private final String name;
     private final String metricsScope;
     private final boolean partitioned;
+    private boolean lazy;
     private final Set<MmapKeyValueIterator> openIterators = ConcurrentHashMap.newKeySet();
 
     private volatile StoreEngine engine;
@@ -76,6 +82,7 @@ final class StoreCore {
     private volatile Map<TopicPartition, Long> committedOffsets = Map.of();
     private boolean consistencyEnabled;
     private long restoredBytesSinceCommit;
+    private long lastRestoreCommitMs = System.currentTimeMillis();
     private final Map<TopicPartition, Long> restoredOffsets = new HashMap<>();
     // Self-checkpoints under exactly-once (see TransactionWatcher); null when not applicable.
     private TransactionWatcher watcher;
@@ -101,6 +108,15 @@ final class StoreCore {
         return name;
     }
 
+    /**
+     * Segmented stores open their engine as Kafka's segmented stores open their segments: on first use
+     * when the directory does not exist yet, and again when a closed store is handed records to restore.
+     * Call before {@link #init}.
+     */
+    void openLazily() {
+        this.lazy = true;
+    }
+
     /** Where a store keeps its files, below the task directory. */
     static File storeDirectory(StateStoreContext context, String name) {
         return new File(new File(context.stateDir(), "mmapstore"), name);
@@ -112,6 +128,37 @@ final class StoreCore {
         }
         this.context = context;
         this.config = MmapStoreConfig.from(context.appConfigsWithPrefix(MmapStoreConfig.PREFIX));
+        File dir = storeDirectory(context, name);
+        Object consistency = context.appConfigs().get(CONSISTENCY_ENABLED);
+        this.consistencyEnabled = consistency != null && Boolean.parseBoolean(consistency.toString());
+        setUpSelfCheckpoints(context);
+        boolean deferred = lazy && !dir.exists();
+        if (!deferred) {
+            openEngine();
+        }
+        try {
+            context.register(root, (RecordBatchingStateRestoreCallback) records -> restoreBatch(records, mapper), () -> { });
+        } catch (RuntimeException ex) {
+            closeEngineAfterFailure();
+            throw ex;
+        }
+        open = true;
+    }
+
+    private void closeEngineAfterFailure() {
+        if (metrics != null) {
+            metrics.close();
+            metrics = null;
+        }
+        StoreEngine e = engine;
+        engine = null;
+        if (e != null) {
+            e.close();
+        }
+    }
+
+    /** Opens the engine in the store directory and reads the last commit's offsets and position. */
+    private void openEngine() {
         File dir = storeDirectory(context, name);
         EngineConfig engineConfig = config.engine().withPartitioned(partitioned).withColumns(columns);
         StoreEngine e;
@@ -138,21 +185,15 @@ final class StoreCore {
             LOG.info("MmapStore {} in task {} opened in {} ms: replayed {} committed log records, cut {} uncommitted log bytes",
                     name, context.taskId(), report.openNanos() / 1_000_000, report.replayedRecords(), report.discardedLogBytes());
         }
-        this.engine = e;
-        this.committedOffsets = meta.offsets();
-        this.position.merge(meta.position());
-        Object consistency = context.appConfigs().get(CONSISTENCY_ENABLED);
-        this.consistencyEnabled = consistency != null && Boolean.parseBoolean(consistency.toString());
-        setUpSelfCheckpoints(context);
         try {
-            context.register(root, (RecordBatchingStateRestoreCallback) records -> restoreBatch(records, mapper), () -> { });
             this.metrics = new StoreMetrics(context, metricsScope, name, e, () -> selfCheckpoints);
         } catch (RuntimeException ex) {
             e.close();
-            this.engine = null;
             throw ex;
         }
-        open = true;
+        this.committedOffsets = meta.offsets();
+        this.position.merge(meta.position());
+        this.engine = e;
     }
 
     private void setUpSelfCheckpoints(StateStoreContext context) {
@@ -198,8 +239,13 @@ final class StoreCore {
             return;
         }
         Long offset = supplier.recordCollector().offsets().get(tp);
+        if (offset == null && tp.topic().equals(lastAppliedTopic) && tp.partition() == lastAppliedPartition) {
+            // A source-topic changelog (a table read straight from its input topic): the last input
+            // record applied, in a committed transaction, is the changelog offset the store holds.
+            offset = lastAppliedOffset;
+        }
         if (offset == null) {
-            return; // nothing produced to the changelog yet (or it is a source topic): wait for Kafka
+            return; // nothing produced to the changelog yet: wait for Kafka or the next transaction
         }
         Map<TopicPartition, Long> offsets = new HashMap<>(committedOffsets);
         offsets.put(tp, offset);
@@ -220,11 +266,15 @@ final class StoreCore {
 
     /**
      * Applies a batch of changelog records on the engine's bulk path: one lock acquisition, no sync.
-     * When a restore has applied {@code mmapstore.restore.commit.bytes} since the last commit, the store
-     * commits itself with the offset of the last applied record, so that a crash during a long restore
-     * resumes near where it stopped.
+     * When a restore has applied {@code mmapstore.restore.commit.bytes} since the last commit, or a
+     * second (or {@code mmapstore.eos.checkpoint.interval.ms}, if longer) has passed, the store commits
+     * itself with the offset of the last applied record: restored records are committed data, so a
+     * crash during or right after a restore resumes near where it stopped.
      */
     private void restoreBatch(Collection<ConsumerRecord<byte[], byte[]>> records, RestoreMapper mapper) {
+        if (!open && lazy && context != null) {
+            open = true; // a closed segmented store takes restored records, as Kafka's re-creates segments
+        }
         StoreEngine e = engine();
         List<KeyValue> batch = new ArrayList<>(records.size());
         long bytes = 0;
@@ -241,6 +291,11 @@ final class StoreCore {
                 ChangelogRecordDeserializationHelper.applyChecksAndUpdatePosition(r, consistencyEnabled, position);
                 batch.add(kv);
                 bytes += kv.key().length + (kv.value() == null ? 0 : kv.value().length);
+                KeyValue extra = mapper.companion(r, kv);
+                if (extra != null) {
+                    batch.add(extra);
+                    bytes += extra.key().length + (extra.value() == null ? 0 : extra.value().length);
+                }
             }
             try {
                 e.write(batch);
@@ -249,7 +304,11 @@ final class StoreCore {
             }
         }
         restoredBytesSinceCommit += bytes;
-        if (restoredBytesSinceCommit >= config.restoreCommitBytes() && !restoredOffsets.isEmpty()) {
+        long interval = config.eosCheckpointInterval().toMillis();
+        boolean due = restoredBytesSinceCommit >= config.restoreCommitBytes()
+                || (interval >= 0 && System.currentTimeMillis() - lastRestoreCommitMs >= Math.max(interval, 1000));
+        if (due && !restoredOffsets.isEmpty()) {
+            lastRestoreCommitMs = System.currentTimeMillis();
             Map<TopicPartition, Long> offsets = new HashMap<>(committedOffsets);
             offsets.putAll(restoredOffsets);
             commitOffsets(offsets);
@@ -261,7 +320,19 @@ final class StoreCore {
     /** Records the position of the record being processed; call with {@link #position()} locked. */
     void updatePosition() {
         StoreQueryUtils.updatePosition(position, context);
+        if (watcher != null) {
+            context.recordMetadata().ifPresent(m -> {
+                lastAppliedTopic = m.topic();
+                lastAppliedPartition = m.partition();
+                lastAppliedOffset = m.offset();
+            });
+        }
     }
+
+    // The input record last applied on the processing thread (for source-topic changelogs).
+    private String lastAppliedTopic;
+    private int lastAppliedPartition = -1;
+    private Long lastAppliedOffset;
 
     Position position() {
         return position;
@@ -338,7 +409,9 @@ final class StoreCore {
     }
 
     Long committedOffset(TopicPartition partition) {
-        engine();
+        if (!(open && lazy && engine == null)) {
+            engine();
+        }
         return committedOffsets.get(partition);
     }
 
@@ -346,6 +419,11 @@ final class StoreCore {
 
     boolean isOpen() {
         return open;
+    }
+
+    /** Whether the engine is open now (a lazily opened store may not have opened it yet). */
+    boolean engineOpen() {
+        return open && engine != null;
     }
 
     synchronized void close() {
@@ -388,6 +466,14 @@ final class StoreCore {
     /** The open engine, or Kafka's exception for a closed store. */
     StoreEngine engine() {
         StoreEngine e = engine;
+        if (e == null && open && lazy) {
+            synchronized (this) {
+                if (engine == null && open) {
+                    openEngine();
+                }
+                e = engine;
+            }
+        }
         if (e == null || !open) {
             throw new InvalidStateStoreException("Store " + name + " is currently closed");
         }

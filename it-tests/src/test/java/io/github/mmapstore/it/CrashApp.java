@@ -1,0 +1,210 @@
+package io.github.mmapstore.it;
+
+import io.github.mmapstore.streams.MmapStores;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KTable;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.processor.StateRestoreListener;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The Kafka Streams application under test, run in a child JVM by {@link ChildApp} so the test can kill it
+ * with SIGKILL. Three persistent, logged key-value stores, all MmapStore or all RocksDB ({@code --store}):
+ * <ul>
+ *   <li>{@code profiles}: the source table of {@code <prefix>-profiles};</li>
+ *   <li>{@code sums}: an aggregation of {@code <prefix>-input} (value {@code seq:inc}) into
+ *       {@code count,sum,lastSeq}, every update emitted to {@code <prefix>-sums-out} (caching is off, so a
+ *       duplicate or a lost update shows in the running count);</li>
+ *   <li>{@code joined}: the table-table join {@code sums ⋈ profiles}, emitted to {@code <prefix>-join-out}.</li>
+ * </ul>
+ * It speaks a line protocol on stdout (lines starting with {@value #TAG}): state changes, every restore
+ * (store, changelog partition, start offset, end offset, records restored), uncaught exceptions and, on the
+ * stdin command {@code dump}, the contents of the stores read through Interactive Queries. {@code stop}
+ * closes it cleanly.
+ */
+public final class CrashApp {
+    static final String TAG = "@@";
+    static final String[] STORES = {"profiles", "sums", "joined"};
+    private static final PrintStream OUT = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true,
+            StandardCharsets.UTF_8);
+
+    private CrashApp() {
+    }
+
+    static synchronized void emit(Object... parts) {
+        StringBuilder sb = new StringBuilder(TAG);
+        for (Object p : parts) {
+            sb.append(' ').append(p);
+        }
+        sb.append(' ').append(System.currentTimeMillis());
+        OUT.println(sb);
+        OUT.flush();
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> a = new HashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+        }
+        String storeKind = a.getOrDefault("store", "mmap");
+        String prefix = a.get("topics");
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, a.get("app-id"));
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, a.get("bootstrap"));
+        p.put(StreamsConfig.STATE_DIR_CONFIG, a.get("state-dir"));
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, a.get("guarantee"));
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, a.getOrDefault("commit-interval-ms", "200"));
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+        p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0L);
+        p.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
+        p.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
+        // Static membership: a restarted instance takes its predecessor's place at once instead of waiting
+        // for the killed member's session to time out.
+        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), a.get("app-id") + "-instance");
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), 1_000);
+        for (Map.Entry<String, String> e : a.entrySet()) {
+            if (e.getKey().startsWith("mmapstore.")) {
+                p.put(e.getKey(), e.getValue());
+            }
+        }
+
+        KafkaStreams streams = new KafkaStreams(topology(prefix, storeKind), p);
+        streams.setStateListener((newState, oldState) -> emit("STATE", oldState, newState));
+        streams.setGlobalStateRestoreListener(new StateRestoreListener() {
+            @Override
+            public void onRestoreStart(TopicPartition tp, String store, long start, long end) {
+                emit("RESTORE_START", store, tp.topic(), tp.partition(), start, end);
+            }
+
+            @Override
+            public void onBatchRestored(TopicPartition tp, String store, long batchEnd, long n) {
+            }
+
+            @Override
+            public void onRestoreEnd(TopicPartition tp, String store, long total) {
+                emit("RESTORE_END", store, tp.topic(), tp.partition(), total);
+            }
+
+            @Override
+            public void onRestoreSuspended(TopicPartition tp, String store, long total) {
+                emit("RESTORE_SUSPENDED", store, tp.topic(), tp.partition(), total);
+            }
+        });
+        streams.setUncaughtExceptionHandler(ex -> {
+            emit("UNCAUGHT", ex.getClass().getName(), String.valueOf(ex.getMessage()).replace('\n', ' '));
+            ex.printStackTrace();
+            return StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+
+        Thread commands = new Thread(() -> commands(streams), "crash-app-commands");
+        commands.setDaemon(true);
+        emit("STARTING", ProcessHandle.current().pid(), storeKind, a.get("guarantee"));
+        streams.start();
+        commands.start();
+        Thread.currentThread().join();
+    }
+
+    static Topology topology(String prefix, String storeKind) {
+        Serde<String> s = Serdes.String();
+        StreamsBuilder b = new StreamsBuilder();
+        KTable<String, String> profiles = b.table(prefix + "-profiles", Consumed.with(s, s), materialized("profiles", storeKind));
+        KTable<String, String> sums = b.stream(prefix + "-input", Consumed.with(s, s))
+                .groupByKey(Grouped.with(s, s))
+                .aggregate(() -> "0,0,-1", (key, value, agg) -> add(agg, value), materialized("sums", storeKind));
+        sums.toStream().to(prefix + "-sums-out", Produced.with(s, s));
+        KTable<String, String> joined = sums.join(profiles, (sum, profile) -> sum + "|" + profile, materialized("joined", storeKind));
+        joined.toStream().to(prefix + "-join-out", Produced.with(s, s));
+        return b.build();
+    }
+
+    /** {@code count,sum,lastSeq} plus one input {@code seq:inc}. */
+    static String add(String agg, String input) {
+        String[] f = agg.split(",");
+        int c = input.indexOf(':');
+        long seq = Long.parseLong(input.substring(0, c));
+        long inc = Long.parseLong(input.substring(c + 1));
+        return (Long.parseLong(f[0]) + 1) + "," + (Long.parseLong(f[1]) + inc) + "," + seq;
+    }
+
+    private static Materialized<String, String, KeyValueStore<Bytes, byte[]>> materialized(String name, String storeKind) {
+        KeyValueBytesStoreSupplier supplier = switch (storeKind) {
+            case "mmap" -> MmapStores.persistentTimestampedKeyValueStore(name);
+            case "rocksdb" -> Stores.persistentTimestampedKeyValueStore(name);
+            default -> throw new IllegalArgumentException("--store must be mmap or rocksdb: " + storeKind);
+        };
+        return Materialized.<String, String>as(supplier)
+                .withKeySerde(Serdes.String())
+                .withValueSerde(Serdes.String())
+                .withCachingDisabled();
+    }
+
+    private static void commands(KafkaStreams streams) {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                switch (line.trim()) {
+                    case "dump" -> dump(streams);
+                    case "stop" -> {
+                        boolean clean = streams.close(Duration.ofSeconds(60));
+                        emit("STOPPED", clean);
+                        System.exit(0);
+                    }
+                    default -> emit("UNKNOWN_COMMAND", line);
+                }
+            }
+        } catch (Exception e) {
+            emit("COMMAND_ERROR", e);
+        }
+    }
+
+    /** DUMP_BEGIN, then per store its DUMP lines and DUMP_END (or DUMP_ERROR), then DUMP_DONE. */
+    private static void dump(KafkaStreams streams) {
+        emit("DUMP_BEGIN");
+        for (String store : STORES) {
+            try {
+                ReadOnlyKeyValueStore<String, String> kv = streams.store(
+                        StoreQueryParameters.fromNameAndType(store, QueryableStoreTypes.keyValueStore()));
+                long n = 0;
+                try (KeyValueIterator<String, String> it = kv.all()) {
+                    while (it.hasNext()) {
+                        KeyValue<String, String> e = it.next();
+                        emit("DUMP", store, e.key, e.value);
+                        n++;
+                    }
+                }
+                emit("DUMP_END", store, n);
+            } catch (RuntimeException e) {
+                emit("DUMP_ERROR", store, e.toString().replace('\n', ' ').replace(' ', '_'));
+            }
+        }
+        emit("DUMP_DONE");
+    }
+}

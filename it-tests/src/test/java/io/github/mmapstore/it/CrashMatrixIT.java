@@ -1,0 +1,651 @@
+package io.github.mmapstore.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.mmapstore.it.ChildApp.Event;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Crash matrix of issue 6: {MmapStore, RocksDB} x {exactly_once_v2, at_least_once}. A child JVM runs
+ * {@link CrashApp} against an in-JVM KRaft cluster while the test produces a known input, kills the child
+ * with SIGKILL at seeded random moments and restarts it; at the end a {@code read_committed} consumer reads
+ * the outputs and the stores are read through Interactive Queries, and both are compared with an oracle.
+ *
+ * <p>Under EOS the output must equal the oracle exactly (each key's running {@code count,sum,lastSeq}
+ * sequence, so a lost or duplicated update shows); under ALOS nothing may be lost. Full restores (a
+ * restore starting at offset 0 of a non-empty changelog after a kill) and wipes (Kafka's task-corruption
+ * handling) are counted per store kind and reported, not asserted, unless
+ * {@code -Dit.crash.requireNoMmapFullRestore=true}.
+ *
+ * <p>System properties: {@code it.crash.kills} (per scenario), {@code it.crash.records},
+ * {@code it.crash.seed}, {@code it.summary.dir}. The summary goes to {@code target/it-summary.md}.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CrashMatrixIT {
+    static final int PARTITIONS = 4;
+    static final int KEYS = 32;
+    /** Kafka's handling of TaskCorruptedException: the listed tasks are closed dirty and their directories wiped. */
+    static final Pattern WIPE_LINE = Pattern.compile("Detected the states of tasks \\[([^\\]]*)\\] are corrupted");
+
+    private final int killsPerScenario = Integer.getInteger("it.crash.kills", 3);
+    private final int records = Integer.getInteger("it.crash.records", 6000);
+    private final long seed = seedProperty();
+    private final Path outDir = Path.of(System.getProperty("it.summary.dir", "target"));
+    private final List<ScenarioResult> results = Collections.synchronizedList(new ArrayList<>());
+    private KafkaCluster cluster;
+    private long startNanos;
+
+    private static long seedProperty() {
+        String s = System.getProperty("it.crash.seed", "");
+        return s.isBlank() ? new Random().nextLong() : Long.parseLong(s.trim());
+    }
+
+    @BeforeAll
+    void startCluster() throws Exception {
+        startNanos = System.nanoTime();
+        System.out.println("crash matrix seed=" + seed + " (replay with -Dit.crash.seed=" + seed + ")");
+        cluster = KafkaCluster.start(1);
+    }
+
+    @AfterAll
+    void stopCluster() throws Exception {
+        try {
+            writeSummary();
+        } finally {
+            if (cluster != null) {
+                cluster.close();
+            }
+        }
+    }
+
+    static Stream<String[]> scenarios() {
+        return Stream.of(
+                new String[] {"mmap", "exactly_once_v2"},
+                new String[] {"rocksdb", "exactly_once_v2"},
+                new String[] {"mmap", "at_least_once"},
+                new String[] {"rocksdb", "at_least_once"});
+    }
+
+    // ---- one scenario ---------------------------------------------------------------------------
+
+    record Input(String key, long seq, long inc) {
+    }
+
+    static final class RunStats {
+        int run;
+        String killPhase;              // null for the final run
+        Long msToRunning;
+        Long msToRestored;
+        final List<String[]> restores = new ArrayList<>(); // store, topic, partition, start, end, total
+        int wipedTasks;
+        final Set<String> wipedTaskIds = new java.util.TreeSet<>();
+        final List<String> uncaught = new ArrayList<>();
+        int exitCode;
+    }
+
+    static final class ScenarioResult {
+        String store;
+        String guarantee;
+        long seed;
+        int kills;
+        final List<RunStats> runs = new ArrayList<>();
+        long expectedOutputs;
+        long actualOutputs;
+        long lost;
+        long duplicates;
+        long joinProblems;
+        List<String> storeProblems = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
+        long seconds;
+
+        String name() {
+            return store + "/" + (guarantee.startsWith("exactly") ? "EOS" : "ALOS");
+        }
+
+        boolean eos() {
+            return guarantee.startsWith("exactly");
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("scenarios")
+    void crashAndRecover(String storeKind, String guarantee) throws Exception {
+        long t0 = System.nanoTime();
+        ScenarioResult r = new ScenarioResult();
+        r.store = storeKind;
+        r.guarantee = guarantee;
+        r.seed = seed;
+        r.kills = killsPerScenario;
+        results.add(r);
+        boolean eos = guarantee.startsWith("exactly");
+        String sc = storeKind + "-" + (eos ? "eos" : "alos");
+        String prefix = "t-" + sc;
+        String appId = "crash-" + sc;
+        Path work = outDir.resolve("it-work").resolve(sc);
+        deleteRecursively(work);
+        Files.createDirectories(work);
+        cluster.createTopics(PARTITIONS, List.of(prefix + "-input", prefix + "-profiles", prefix + "-sums-out", prefix + "-join-out"));
+
+        long scenarioSeed = seed ^ (sc.hashCode() * 0x9E3779B97F4A7C15L);
+        Random inputRandom = new Random(scenarioSeed);
+        List<Input> inputs = new ArrayList<>(records);
+        for (long seq = 0; seq < records; seq++) {
+            inputs.add(new Input("k" + inputRandom.nextInt(KEYS), seq, 1 + inputRandom.nextInt(9)));
+        }
+        Map<String, String> profiles = new TreeMap<>();
+        for (int k = 0; k < KEYS; k++) {
+            profiles.put("k" + k, "p" + k);
+        }
+
+        // Real timestamps (a 1970 timestamp would make records eligible for time-based retention); the
+        // profiles are older than every input record, so stream-time ordering processes them first.
+        long baseTimestamp = System.currentTimeMillis();
+        try (KafkaProducer<String, String> producer = producer()) {
+            for (Map.Entry<String, String> e : profiles.entrySet()) {
+                producer.send(new ProducerRecord<>(prefix + "-profiles", null, baseTimestamp - 60_000, e.getKey(), e.getValue())).get();
+            }
+            // The input is produced while the app is being killed, so kills land mid-processing.
+            // A run lasts about 4-7 s to RUNNING plus the kill delay: spread the input over the whole kill phase.
+            long produceMillis = Math.max(6_000, killsPerScenario * 8_000L);
+            AtomicReference<Throwable> producerError = new AtomicReference<>();
+            Thread feeder = new Thread(() -> {
+                try {
+                    long start = System.nanoTime();
+                    for (int i = 0; i < inputs.size(); i++) {
+                        Input in = inputs.get(i);
+                        producer.send(new ProducerRecord<>(prefix + "-input", null, baseTimestamp + in.seq(), in.key(), in.seq() + ":" + in.inc()));
+                        if (i % 50 == 49) {
+                            long due = start + TimeUnit.MILLISECONDS.toNanos(produceMillis * (i + 1) / inputs.size());
+                            long wait = due - System.nanoTime();
+                            if (wait > 0) {
+                                TimeUnit.NANOSECONDS.sleep(wait);
+                            }
+                        }
+                    }
+                    producer.flush();
+                } catch (Throwable e) {
+                    producerError.set(e);
+                }
+            }, "input-feeder");
+            feeder.start();
+
+            Random killRandom = new Random(scenarioSeed * 31 + 7);
+            List<String> args = List.of("--bootstrap", cluster.bootstrapServers(), "--app-id", appId,
+                    "--state-dir", work.resolve("state").toAbsolutePath().toString(), "--store", storeKind,
+                    "--guarantee", guarantee, "--topics", prefix, "--commit-interval-ms", "200");
+            for (int run = 0; run < killsPerScenario; run++) {
+                ChildApp app = ChildApp.launch(work, run, args);
+                RunStats rs = new RunStats();
+                rs.run = run;
+                // A quarter of the kills count from the launch (JVM start, rebalance, store init, restore);
+                // the rest from RUNNING (processing, commits, store flushes and compaction steps).
+                boolean early = killRandom.nextDouble() < 0.25;
+                if (early) {
+                    Thread.sleep(500 + killRandom.nextInt(4_000));
+                } else {
+                    Event running = app.awaitState("RUNNING", 90_000);
+                    if (running == null) {
+                        r.failures.add("run " + run + ": not RUNNING within 90 s (state " + app.state() + ")");
+                    }
+                    Thread.sleep(300 + killRandom.nextInt(3_500));
+                }
+                rs.killPhase = app.state() + (app.restoresInFlight() > 0 ? "+restoring" : "");
+                rs.exitCode = app.kill();
+                if (rs.exitCode != 137) {
+                    r.failures.add("run " + run + ": exit code " + rs.exitCode + " after SIGKILL (expected 137)");
+                }
+                collect(app, rs);
+                r.runs.add(rs);
+            }
+            // Final run: let it consume everything, read the stores, stop cleanly.
+            ChildApp app = ChildApp.launch(work, killsPerScenario, args);
+            RunStats rs = new RunStats();
+            rs.run = killsPerScenario;
+            feeder.join(TimeUnit.MINUTES.toMillis(5));
+            if (producerError.get() != null) {
+                app.kill();
+                throw new AssertionError("input producer failed", producerError.get());
+            }
+            Map<String, Map<String, String>> dump = Map.of();
+            if (app.awaitState("RUNNING", 120_000) == null) {
+                r.failures.add("final run: not RUNNING within 120 s (state " + app.state() + ")");
+            } else if (!waitConsumed(appId, List.of(prefix + "-input", prefix + "-profiles"), Duration.ofSeconds(180))) {
+                r.failures.add("final run: input not consumed within 180 s");
+            } else {
+                dump = dumpStores(app);
+            }
+            rs.exitCode = app.stop(60_000);
+            collect(app, rs);
+            r.runs.add(rs);
+
+            verify(r, eos, inputs, profiles, readAll(prefix + "-sums-out"), readAll(prefix + "-join-out"), dump);
+        } finally {
+            r.seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
+            System.out.println(describe(r));
+        }
+
+        for (RunStats rs : r.runs) {
+            r.failures.addAll(rs.uncaught.stream().map(u -> "run " + rs.run + " uncaught: " + u).toList());
+        }
+        assertThat(r.failures).as("failures of " + r.name()).isEmpty();
+        assertThat(r.lost).as("records lost by " + r.name()).isZero();
+        if (eos) {
+            assertThat(r.duplicates).as("duplicated outputs under EOS for " + r.name()).isZero();
+        }
+        assertThat(r.joinProblems).as("join output problems for " + r.name()).isZero();
+        assertThat(r.storeProblems).as("final store contents of " + r.name()).isEmpty();
+        if (Boolean.getBoolean("it.crash.requireNoMmapFullRestore") && storeKind.equals("mmap")) {
+            assertThat(fullRestores(r)).as("full restores of MmapStore after kills").isZero();
+        }
+    }
+
+    private static void collect(ChildApp app, RunStats rs) throws IOException {
+        for (Event e : app.events) {
+            switch (e.type()) {
+                case "STATE" -> {
+                    if (e.field(1).equals("RUNNING") && rs.msToRunning == null) {
+                        rs.msToRunning = app.millisSinceLaunch(e);
+                    }
+                }
+                case "RESTORE_START" -> rs.restores.add(new String[] {e.field(0), e.field(1), e.field(2), e.field(3), e.field(4), "?"});
+                case "RESTORE_END", "RESTORE_SUSPENDED" -> {
+                    for (String[] x : rs.restores) {
+                        if (x[0].equals(e.field(0)) && x[1].equals(e.field(1)) && x[2].equals(e.field(2)) && x[5].equals("?")) {
+                            x[5] = e.field(3) + (e.type().equals("RESTORE_SUSPENDED") ? "(suspended)" : "");
+                            break;
+                        }
+                    }
+                    if (e.type().equals("RESTORE_END")) {
+                        rs.msToRestored = app.millisSinceLaunch(e);
+                    }
+                }
+                case "UNCAUGHT" -> rs.uncaught.add(String.join(" ", e.fields()));
+                default -> {
+                }
+            }
+        }
+        if (Files.exists(app.logFile)) {
+            try (Stream<String> lines = Files.lines(app.logFile)) {
+                lines.map(WIPE_LINE::matcher).filter(java.util.regex.Matcher::find).forEach(m -> {
+                    for (String t : m.group(1).split(",")) {
+                        rs.wipedTasks++;
+                        rs.wipedTaskIds.add(t.trim());
+                    }
+                });
+            }
+        }
+    }
+
+    /** Restores after a kill that started at offset 0 of a non-empty changelog. */
+    static long fullRestores(ScenarioResult r) {
+        return r.runs.stream().filter(rs -> rs.run > 0).flatMap(rs -> rs.restores.stream())
+                .filter(x -> Long.parseLong(x[3]) == 0 && Long.parseLong(x[4]) > 0).count();
+    }
+
+    /** The stores' contents read through Interactive Queries in the child; retried while a store is not queryable. */
+    private static Map<String, Map<String, String>> dumpStores(ChildApp app) throws Exception {
+        for (int attempt = 0; attempt < 10; attempt++) {
+            long sent = System.nanoTime();
+            app.send("dump");
+            Event done = app.await(e -> e.type().equals("DUMP_DONE") && e.nanos() >= sent, 60_000);
+            if (done == null) {
+                break;
+            }
+            List<Event> mine = app.events.stream().filter(e -> e.nanos() >= sent && e.nanos() <= done.nanos()).toList();
+            if (mine.stream().anyMatch(e -> e.type().equals("DUMP_ERROR"))) {
+                Thread.sleep(1_000);
+                continue;
+            }
+            Map<String, Map<String, String>> out = new HashMap<>();
+            for (Event e : mine) {
+                if (e.type().equals("DUMP")) {
+                    out.computeIfAbsent(e.field(0), k -> new TreeMap<>()).put(e.field(1), e.field(2));
+                }
+            }
+            return out;
+        }
+        return Map.of();
+    }
+
+    // ---- oracle -----------------------------------------------------------------------------------
+
+    private static void verify(ScenarioResult r, boolean eos, List<Input> inputs, Map<String, String> profiles,
+            List<ConsumerRecord<String, String>> sumsOut, List<ConsumerRecord<String, String>> joinOut,
+            Map<String, Map<String, String>> dump) {
+        Map<String, List<String>> expected = new TreeMap<>();
+        Map<String, long[]> acc = new HashMap<>();
+        for (Input in : inputs) {
+            long[] a = acc.computeIfAbsent(in.key(), k -> new long[2]);
+            a[0]++;
+            a[1] += in.inc();
+            expected.computeIfAbsent(in.key(), k -> new ArrayList<>()).add(a[0] + "," + a[1] + "," + in.seq());
+        }
+        Map<String, List<String>> actual = group(sumsOut);
+        Map<String, List<String>> actualJoin = group(joinOut);
+        r.expectedOutputs = inputs.size();
+        r.actualOutputs = sumsOut.size();
+        if (eos) {
+            for (Map.Entry<String, List<String>> e : expected.entrySet()) {
+                List<String> got = actual.getOrDefault(e.getKey(), List.of());
+                Map<String, Integer> diff = new HashMap<>();
+                e.getValue().forEach(v -> diff.merge(v, 1, Integer::sum));
+                got.forEach(v -> diff.merge(v, -1, Integer::sum));
+                long lost = diff.values().stream().filter(v -> v > 0).mapToLong(v -> v).sum();
+                long extra = -diff.values().stream().filter(v -> v < 0).mapToLong(v -> v).sum();
+                r.lost += lost;
+                r.duplicates += extra;
+                if ((lost > 0 || extra > 0 || !got.equals(e.getValue())) && r.failures.size() < 20) {
+                    r.failures.add("sums-out of " + e.getKey() + " differs from the oracle: lost " + lost + ", extra " + extra
+                            + "; first difference at index " + firstDiff(e.getValue(), got) + " expected "
+                            + around(e.getValue(), firstDiff(e.getValue(), got)) + " got " + around(got, firstDiff(e.getValue(), got)));
+                }
+                // join: a contiguous suffix of the sums sequence, each joined with the profile
+                String profile = profiles.get(e.getKey());
+                List<String> exJoin = e.getValue().stream().map(v -> v + "|" + profile).toList();
+                List<String> gotJoin = actualJoin.getOrDefault(e.getKey(), List.of());
+                if (gotJoin.isEmpty() || gotJoin.size() > exJoin.size()
+                        || !exJoin.subList(exJoin.size() - gotJoin.size(), exJoin.size()).equals(gotJoin)) {
+                    r.joinProblems++;
+                    if (r.failures.size() < 20) {
+                        r.failures.add("join-out of " + e.getKey() + " is not a suffix of the oracle: got " + gotJoin.size()
+                                + " records, expected up to " + exJoin.size() + ", first difference at index "
+                                + firstDiff(exJoin, gotJoin));
+                    }
+                }
+            }
+        } else {
+            Set<Long> seen = sumsOut.stream().map(rec -> Long.parseLong(rec.value().split(",")[2])).collect(Collectors.toSet());
+            r.lost = inputs.stream().filter(in -> !seen.contains(in.seq())).count();
+            r.duplicates = sumsOut.size() - seen.size();
+            if (r.lost > 0) {
+                r.failures.add("ALOS lost " + r.lost + " input records, first seqs: " + inputs.stream()
+                        .filter(in -> !seen.contains(in.seq())).limit(10).map(in -> String.valueOf(in.seq())).toList());
+            }
+            for (Map.Entry<String, List<String>> e : expected.entrySet()) {
+                List<String> got = actual.getOrDefault(e.getKey(), List.of());
+                List<String> gotJoin = actualJoin.getOrDefault(e.getKey(), List.of());
+                String lastSum = got.isEmpty() ? null : got.get(got.size() - 1);
+                String lastJoin = gotJoin.isEmpty() ? null : gotJoin.get(gotJoin.size() - 1);
+                if (lastSum == null || !(lastSum + "|" + profiles.get(e.getKey())).equals(lastJoin)) {
+                    r.joinProblems++;
+                    if (r.failures.size() < 20) {
+                        r.failures.add("ALOS: last join-out of " + e.getKey() + " = " + lastJoin + " does not match last sums-out " + lastSum);
+                    }
+                }
+            }
+        }
+        // final store contents, read through Interactive Queries
+        if (dump.isEmpty()) {
+            r.storeProblems.add("no store dump");
+            return;
+        }
+        if (!profiles.equals(dump.getOrDefault("profiles", Map.of()))) {
+            r.storeProblems.add("profiles store differs: " + dump.get("profiles"));
+        }
+        Map<String, String> sums = dump.getOrDefault("sums", Map.of());
+        Map<String, String> joined = dump.getOrDefault("joined", Map.of());
+        for (Map.Entry<String, List<String>> e : expected.entrySet()) {
+            String want = e.getValue().get(e.getValue().size() - 1);
+            String have = sums.get(e.getKey());
+            boolean ok;
+            if (eos) {
+                ok = want.equals(have);
+            } else {
+                String[] w = want.split(",");
+                String[] h = have == null ? null : have.split(",");
+                ok = h != null && h[2].equals(w[2]) && Long.parseLong(h[0]) >= Long.parseLong(w[0])
+                        && Long.parseLong(h[1]) >= Long.parseLong(w[1]);
+            }
+            if (!ok) {
+                r.storeProblems.add("sums[" + e.getKey() + "] = " + have + ", oracle " + want);
+            }
+            String wantJoin = have + "|" + profiles.get(e.getKey());
+            if (!wantJoin.equals(joined.get(e.getKey()))) {
+                r.storeProblems.add("joined[" + e.getKey() + "] = " + joined.get(e.getKey()) + ", expected " + wantJoin);
+            }
+        }
+        if (sums.size() != expected.size()) {
+            r.storeProblems.add("sums store has " + sums.size() + " keys, oracle " + expected.size());
+        }
+    }
+
+    private static Map<String, List<String>> group(List<ConsumerRecord<String, String>> recs) {
+        Map<String, List<String>> m = new TreeMap<>();
+        for (ConsumerRecord<String, String> rec : recs) {
+            m.computeIfAbsent(rec.key(), k -> new ArrayList<>()).add(rec.value());
+        }
+        return m;
+    }
+
+    private static int firstDiff(List<String> a, List<String> b) {
+        int n = Math.min(a.size(), b.size());
+        for (int i = 0; i < n; i++) {
+            if (!a.get(i).equals(b.get(i))) {
+                return i;
+            }
+        }
+        return n;
+    }
+
+    private static List<String> around(List<String> l, int i) {
+        return l.subList(Math.max(0, Math.min(l.size(), i - 1)), Math.min(l.size(), i + 2));
+    }
+
+    // ---- Kafka helpers ------------------------------------------------------------------------------
+
+    private KafkaProducer<String, String> producer() {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
+    }
+
+    /** True once the application's committed offsets reach the end of its input topics. */
+    private boolean waitConsumed(String appId, List<String> topics, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (Admin admin = cluster.admin()) {
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (String t : topics) {
+                for (int p = 0; p < PARTITIONS; p++) {
+                    latest.put(new TopicPartition(t, p), OffsetSpec.latest());
+                }
+            }
+            Map<TopicPartition, Long> ends = admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS).entrySet().stream()
+                    .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
+            while (System.nanoTime() < deadline) {
+                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(appId)
+                        .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
+                boolean done = ends.entrySet().stream().allMatch(e -> e.getValue() == 0
+                        || committed.get(e.getKey()) != null && committed.get(e.getKey()).offset() >= e.getValue());
+                if (done) {
+                    return true;
+                }
+                Thread.sleep(250);
+            }
+        }
+        return false;
+    }
+
+    /** Everything committed in a topic, read with isolation.level=read_committed. */
+    private List<ConsumerRecord<String, String>> readAll(String topic) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, IsolationLevel.READ_COMMITTED.toString().toLowerCase());
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
+        List<ConsumerRecord<String, String>> out = new ArrayList<>();
+        try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
+            List<TopicPartition> tps = new ArrayList<>();
+            for (int i = 0; i < PARTITIONS; i++) {
+                tps.add(new TopicPartition(topic, i));
+            }
+            c.assign(tps);
+            c.seekToBeginning(tps);
+            Map<TopicPartition, Long> ends = c.endOffsets(tps, Duration.ofSeconds(30));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (tps.stream().anyMatch(tp -> c.position(tp) < ends.get(tp))) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("could not read " + topic + " to its end " + ends);
+                }
+                c.poll(Duration.ofMillis(500)).forEach(out::add);
+            }
+        }
+        out.sort(Comparator.comparingInt((ConsumerRecord<String, String> x) -> x.partition()).thenComparingLong(ConsumerRecord::offset));
+        return out;
+    }
+
+    // ---- reporting ----------------------------------------------------------------------------------
+
+    private static String describe(ScenarioResult r) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("=== ").append(r.name()).append(" (").append(r.seconds).append(" s)\n");
+        for (RunStats rs : r.runs) {
+            sb.append("  run ").append(rs.run).append(": running after ").append(rs.msToRunning).append(" ms")
+                    .append(rs.killPhase == null ? ", final" : ", killed in " + rs.killPhase + " (exit " + rs.exitCode + ")")
+                    .append(", tasks wiped ").append(rs.wipedTasks).append('\n');
+            for (String[] x : rs.restores) {
+                sb.append("    restore ").append(x[0]).append(' ').append(x[1]).append('-').append(x[2])
+                        .append(" from ").append(x[3]).append(" to ").append(x[4]).append(": ").append(x[5]).append(" records")
+                        .append(Long.parseLong(x[3]) == 0 && Long.parseLong(x[4]) > 0
+                                ? (rs.wipedTaskIds.contains("0_" + x[2]) ? "  FULL (task wiped)" : "  FULL (no wipe)") : "")
+                        .append('\n');
+            }
+            rs.uncaught.forEach(u -> sb.append("    UNCAUGHT ").append(u).append('\n'));
+        }
+        sb.append("  outputs ").append(r.actualOutputs).append(" / expected ").append(r.expectedOutputs)
+                .append(", lost ").append(r.lost).append(", duplicates ").append(r.duplicates)
+                .append(", join problems ").append(r.joinProblems).append(", store problems ").append(r.storeProblems.size()).append('\n');
+        r.failures.forEach(f -> sb.append("  FAILURE ").append(f).append('\n'));
+        r.storeProblems.stream().limit(10).forEach(f -> sb.append("  STORE ").append(f).append('\n'));
+        return sb.toString();
+    }
+
+    private void writeSummary() throws IOException {
+        long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNanos);
+        StringBuilder md = new StringBuilder();
+        md.append("# Integration test summary: crash matrix\n\n");
+        md.append("- profile: `").append(System.getProperty("it.crash.profile", "ci")).append("`, seed `").append(seed)
+                .append("` (replay: `-Dit.crash.seed=").append(seed).append("`)\n");
+        md.append("- kills per scenario: ").append(killsPerScenario).append(", input records per scenario: ").append(records)
+                .append(", keys: ").append(KEYS).append(", partitions: ").append(PARTITIONS)
+                .append(", brokers: 1 (KRaft, in the test JVM), app: child JVM killed with SIGKILL\n");
+        md.append("- topology: source table `profiles`, aggregation `sums` (running count,sum,lastSeq), table-table join `joined`;"
+                + " caching off; commit.interval.ms=200; one stream thread\n");
+        md.append("- total wall time: ").append(seconds).append(" s\n\n");
+        md.append("A *full restore* is a restore after a kill that starts at offset 0 of a non-empty changelog partition; "
+                + "*tasks wiped* counts the tasks Kafka closed dirty and wiped on a TaskCorruptedException (\"Detected the states of tasks [..] are corrupted\"), "
+                + "each wipe forcing a full restore of all of that task's stores.\n\n");
+        md.append("| scenario | kills | kill phases | full restores (store-partitions) | restarts with a full restore | tail restores | records restored (total / max per restart) | tasks wiped | launch to RUNNING ms (median / max) | launch to last restore end ms (median / max) | outputs / expected | lost | duplicates | join / store problems | result |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        List<ScenarioResult> copy;
+        synchronized (results) {
+            copy = new ArrayList<>(results);
+        }
+        int totalKills = 0;
+        for (ScenarioResult r : copy) {
+            List<RunStats> after = r.runs.stream().filter(rs -> rs.run > 0).toList();
+            Map<String, Long> phases = r.runs.stream().filter(rs -> rs.killPhase != null)
+                    .collect(Collectors.groupingBy(rs -> rs.killPhase, TreeMap::new, Collectors.counting()));
+            long restartsWithFull = after.stream().filter(rs -> rs.restores.stream()
+                    .anyMatch(x -> Long.parseLong(x[3]) == 0 && Long.parseLong(x[4]) > 0)).count();
+            long tail = after.stream().flatMap(rs -> rs.restores.stream()).filter(x -> Long.parseLong(x[3]) > 0).count();
+            long restored = after.stream().flatMap(rs -> rs.restores.stream())
+                    .mapToLong(x -> parseLeadingLong(x[5])).sum();
+            int wipes = after.stream().mapToInt(rs -> rs.wipedTasks).sum();
+            List<Long> times = after.stream().map(rs -> rs.msToRunning).filter(x -> x != null).sorted().toList();
+            List<Long> restoredTimes = after.stream().map(rs -> rs.msToRestored).filter(x -> x != null).sorted().toList();
+            long maxPerRestart = after.stream().mapToLong(rs -> rs.restores.stream().mapToLong(x -> parseLeadingLong(x[5])).sum())
+                    .max().orElse(0);
+            Map<String, Long> fullPerStore = after.stream().flatMap(rs -> rs.restores.stream())
+                    .filter(x -> Long.parseLong(x[3]) == 0 && Long.parseLong(x[4]) > 0)
+                    .collect(Collectors.groupingBy(x -> x[0], TreeMap::new, Collectors.counting()));
+            boolean ok = r.failures.isEmpty() && r.lost == 0 && (!r.eos() || r.duplicates == 0) && r.joinProblems == 0
+                    && r.storeProblems.isEmpty();
+            totalKills += (int) r.runs.stream().filter(rs -> rs.killPhase != null).count();
+            md.append("| ").append(r.name())
+                    .append(" | ").append(r.runs.stream().filter(rs -> rs.killPhase != null).count())
+                    .append(" | ").append(phases)
+                    .append(" | ").append(fullRestores(r)).append(' ').append(fullPerStore)
+                    .append(", after a wipe: ").append(after.stream().mapToLong(rs -> rs.restores.stream()
+                            .filter(x -> Long.parseLong(x[3]) == 0 && Long.parseLong(x[4]) > 0 && rs.wipedTaskIds.contains("0_" + x[2]))
+                            .count()).sum())
+                    .append(" | ").append(restartsWithFull).append(" / ").append(after.size())
+                    .append(" | ").append(tail)
+                    .append(" | ").append(restored).append(" / ").append(maxPerRestart)
+                    .append(" | ").append(wipes)
+                    .append(" | ").append(times.isEmpty() ? "-" : times.get(times.size() / 2) + " / " + times.get(times.size() - 1))
+                    .append(" | ").append(restoredTimes.isEmpty() ? "-"
+                            : restoredTimes.get(restoredTimes.size() / 2) + " / " + restoredTimes.get(restoredTimes.size() - 1))
+                    .append(" | ").append(r.actualOutputs).append(" / ").append(r.expectedOutputs)
+                    .append(" | ").append(r.lost)
+                    .append(" | ").append(r.duplicates)
+                    .append(" | ").append(r.joinProblems).append(" / ").append(r.storeProblems.size())
+                    .append(" | ").append(ok ? "PASS" : "FAIL").append(" |\n");
+        }
+        md.append("\nTotal kills: ").append(totalKills).append("\n\n## Details\n\n```\n");
+        for (ScenarioResult r : copy) {
+            md.append(describe(r));
+        }
+        md.append("```\n");
+        Files.createDirectories(outDir);
+        Files.writeString(outDir.resolve("it-summary.md"), md);
+        System.out.println(md);
+    }
+
+    private static long parseLeadingLong(String s) {
+        int i = 0;
+        while (i < s.length() && Character.isDigit(s.charAt(i))) {
+            i++;
+        }
+        return i == 0 ? 0 : Long.parseLong(s.substring(0, i));
+    }
+
+    private static void deleteRecursively(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(p)) {
+            for (Path x : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(x);
+            }
+        }
+    }
+}
