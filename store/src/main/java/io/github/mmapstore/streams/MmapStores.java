@@ -1,7 +1,11 @@
 package io.github.mmapstore.streams;
 
+import java.time.Duration;
 import java.util.Objects;
+import org.apache.kafka.streams.internals.ApiUtils;
 import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
+import org.apache.kafka.streams.state.SessionBytesStoreSupplier;
+import org.apache.kafka.streams.state.WindowBytesStoreSupplier;
 
 /**
  * Factory for MmapStore suppliers, in the style of Kafka's {@code Stores}. Use the suppliers with
@@ -34,6 +38,76 @@ public final class MmapStores {
      */
     public static MmapEmbeddingStoreSupplier embeddingStore(String name, int dimension, Similarity similarity) {
         return new MmapEmbeddingStoreSupplier(name, dimension, similarity);
+    }
+
+    /**
+     * A persistent window store of plain values, time-segmented: records older than {@code retentionPeriod}
+     * are dropped whole segments at a time. {@code retainDuplicates} keeps every put (stream-stream joins).
+     */
+    public static WindowBytesStoreSupplier persistentWindowStore(String name, Duration retentionPeriod, Duration windowSize,
+                                                                 boolean retainDuplicates) {
+        return windowStore(name, retentionPeriod, windowSize, retainDuplicates, MmapKeyValueBytesStoreSupplier.Format.PLAIN, false);
+    }
+
+    /** A persistent window store of timestamped values, for {@code Stores.timestampedWindowStoreBuilder} and the DSL. */
+    public static WindowBytesStoreSupplier persistentTimestampedWindowStore(String name, Duration retentionPeriod,
+                                                                            Duration windowSize, boolean retainDuplicates) {
+        return windowStore(name, retentionPeriod, windowSize, retainDuplicates, MmapKeyValueBytesStoreSupplier.Format.TIMESTAMPED, false);
+    }
+
+    /** A persistent window store of timestamped values with headers, for {@code Stores.timestampedWindowStoreWithHeadersBuilder}. */
+    public static WindowBytesStoreSupplier persistentTimestampedWindowStoreWithHeaders(String name, Duration retentionPeriod,
+                                                                                       Duration windowSize, boolean retainDuplicates) {
+        return windowStore(name, retentionPeriod, windowSize, retainDuplicates, MmapKeyValueBytesStoreSupplier.Format.HEADERS, false);
+    }
+
+    /** A persistent session store. */
+    public static SessionBytesStoreSupplier persistentSessionStore(String name, Duration retentionPeriod) {
+        return sessionStore(name, retentionPeriod, false, false);
+    }
+
+    /** A persistent session store of aggregates with headers, for {@code Stores.sessionStoreWithHeadersBuilder}. */
+    public static SessionBytesStoreSupplier persistentSessionStoreWithHeaders(String name, Duration retentionPeriod) {
+        return sessionStore(name, retentionPeriod, true, false);
+    }
+
+    /** Validates as Kafka's {@code Stores.persistentWindowStore} does, with the same messages. */
+    static WindowBytesStoreSupplier windowStore(String name, Duration retentionPeriod, Duration windowSize, boolean retainDuplicates,
+                                                MmapKeyValueBytesStoreSupplier.Format format, boolean timeOrdered) {
+        Objects.requireNonNull(name, "name cannot be null");
+        String rpMsgPrefix = ApiUtils.prepareMillisCheckFailMsgPrefix(retentionPeriod, "retentionPeriod");
+        long retentionMs = ApiUtils.validateMillisecondDuration(retentionPeriod, rpMsgPrefix);
+        String wsMsgPrefix = ApiUtils.prepareMillisCheckFailMsgPrefix(windowSize, "windowSize");
+        long windowSizeMs = ApiUtils.validateMillisecondDuration(windowSize, wsMsgPrefix);
+        if (retentionMs < 0L) {
+            throw new IllegalArgumentException("retentionPeriod cannot be negative");
+        }
+        if (windowSizeMs < 0L) {
+            throw new IllegalArgumentException("windowSize cannot be negative");
+        }
+        if (windowSizeMs > retentionMs) {
+            throw new IllegalArgumentException("The retention period of the window store " + name
+                    + " must be no smaller than its window size. Got size=[" + windowSize + "], retention=[" + retentionPeriod + "]");
+        }
+        checkName(name);
+        long segmentInterval = MmapWindowBytesStoreSupplier.defaultSegmentInterval(retentionMs);
+        return format == MmapKeyValueBytesStoreSupplier.Format.HEADERS
+                ? new MmapWindowBytesStoreSupplier.WithHeaders(name, retentionMs, segmentInterval, windowSizeMs, retainDuplicates, timeOrdered)
+                : new MmapWindowBytesStoreSupplier(name, retentionMs, segmentInterval, windowSizeMs, retainDuplicates, format, timeOrdered);
+    }
+
+    /** Validates as Kafka's {@code Stores.persistentSessionStore} does, with the same messages. */
+    static SessionBytesStoreSupplier sessionStore(String name, Duration retentionPeriod, boolean withHeaders, boolean timeOrdered) {
+        Objects.requireNonNull(name, "name cannot be null");
+        String msgPrefix = ApiUtils.prepareMillisCheckFailMsgPrefix(retentionPeriod, "retentionPeriod");
+        long retentionMs = ApiUtils.validateMillisecondDuration(retentionPeriod, msgPrefix);
+        if (retentionMs < 0L) {
+            throw new IllegalArgumentException("retentionPeriod cannot be negative");
+        }
+        checkName(name);
+        return withHeaders
+                ? new MmapSessionBytesStoreSupplier.WithHeaders(name, retentionMs, timeOrdered)
+                : new MmapSessionBytesStoreSupplier(name, retentionMs, timeOrdered);
     }
 
     static String checkName(String name) {

@@ -1,0 +1,32 @@
+package io.github.mmapstore.streams;
+
+import org.apache.kafka.streams.query.Position;
+import org.apache.kafka.streams.query.PositionBound;
+import org.apache.kafka.streams.query.Query;
+import org.apache.kafka.streams.query.QueryConfig;
+import org.apache.kafka.streams.query.QueryResult;
+import org.apache.kafka.streams.state.HeadersBytesStore;
+
+/**
+ * A session store of aggregates with headers ({@code [varint size][headers][aggregate]}). Like Kafka's
+ * {@code RocksDBSessionStoreWithHeaders}, it answers no IQv2 query type itself.
+ */
+public class MmapSessionStoreWithHeaders extends MmapSessionStore implements HeadersBytesStore {
+    public MmapSessionStoreWithHeaders(MmapSegmentedBytesStore bytesStore) {
+        super(bytesStore);
+    }
+
+    @Override
+    public <R> QueryResult<R> query(Query<R> query, PositionBound positionBound, QueryConfig config) {
+        long start = config.isCollectExecutionInfo() ? System.nanoTime() : -1L;
+        Position position = getPosition();
+        synchronized (position) {
+            QueryResult<R> result = QueryResult.forUnknownQueryType(query, this);
+            if (config.isCollectExecutionInfo()) {
+                result.addExecutionInfo("Handled in " + getClass() + " in " + (System.nanoTime() - start) + "ns");
+            }
+            result.setPosition(position.copy());
+            return result;
+        }
+    }
+}
