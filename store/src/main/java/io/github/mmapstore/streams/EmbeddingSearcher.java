@@ -32,11 +32,23 @@ final class EmbeddingSearcher {
     private final VectorKernels kernels;
     private final long rowBytes;
 
+    private final int valueOffset;
+
     EmbeddingSearcher(int dimension, Similarity similarity, VectorKernels kernels) {
+        this(dimension, similarity, kernels, 0);
+    }
+
+    /** {@code valueOffset}: bytes before the embedding in each value (8 for timestamped stores). */
+    EmbeddingSearcher(int dimension, Similarity similarity, VectorKernels kernels, int valueOffset) {
+        this.valueOffset = valueOffset;
         this.dimension = dimension;
         this.similarity = similarity;
         this.kernels = kernels;
         this.rowBytes = VectorLayout.alignedRowBytes(dimension);
+    }
+
+    VectorKernels kernels() {
+        return kernels;
     }
 
     KnnResult search(StoreEngine engine, KnnQuery query) {
@@ -69,7 +81,8 @@ final class EmbeddingSearcher {
             List<KnnResult.Match> matches = new ArrayList<>(hits.size());
             for (TopK.Hit h : hits) {
                 byte[][] kv = accepted.get(i).get(h.ordinal());
-                Embedding emb = kv[1] == null ? null : EmbeddingSerde.decode(kv[1]);
+                Embedding emb = kv[1] == null ? null
+                        : EmbeddingSerde.decode(valueOffset == 0 ? kv[1] : Arrays.copyOfRange(kv[1], valueOffset, kv[1].length));
                 matches.add(new KnnResult.Match(Bytes.wrap(kv[0]), h.score(), emb));
             }
             out.add(new KnnResult(similarity, matches));
@@ -101,16 +114,16 @@ final class EmbeddingSearcher {
         public void memtable(byte[] key, byte[] value) {
             long ord = ordinal++;
             MemorySegment v = MemorySegment.ofArray(value);
-            float rowNorm = similarity == Similarity.COSINE ? kernels.norm(v, EmbeddingFormat.VECTOR_OFFSET, dimension) : 0f;
+            float rowNorm = similarity == Similarity.COSINE ? kernels.norm(v, valueOffset + EmbeddingFormat.VECTOR_OFFSET, dimension) : 0f;
             for (int i = 0; i < queries.size(); i++) {
                 KnnQuery kq = queries.get(i);
-                if (!passes(kq, EmbeddingFormat.confidence(value), EmbeddingFormat.timestamp(value), key)) {
+                if (!passes(kq, EmbeddingFormat.confidence(value, valueOffset), EmbeddingFormat.timestamp(value, valueOffset), key)) {
                     continue;
                 }
                 float s = switch (similarity) {
-                    case COSINE -> kernels.cosine(vectors[i], norms[i], v, EmbeddingFormat.VECTOR_OFFSET, rowNorm);
-                    case DOT_PRODUCT -> kernels.dot(vectors[i], v, EmbeddingFormat.VECTOR_OFFSET);
-                    case EUCLIDEAN -> (float) Math.sqrt(kernels.squaredL2(vectors[i], v, EmbeddingFormat.VECTOR_OFFSET));
+                    case COSINE -> kernels.cosine(vectors[i], norms[i], v, valueOffset + EmbeddingFormat.VECTOR_OFFSET, rowNorm);
+                    case DOT_PRODUCT -> kernels.dot(vectors[i], v, valueOffset + EmbeddingFormat.VECTOR_OFFSET);
+                    case EUCLIDEAN -> (float) Math.sqrt(kernels.squaredL2(vectors[i], v, valueOffset + EmbeddingFormat.VECTOR_OFFSET));
                 };
                 if (tops[i].offer(s, ord)) {
                     accepted.get(i).put(ord, new byte[][] {key, kq.includeEmbeddings() ? value : null});

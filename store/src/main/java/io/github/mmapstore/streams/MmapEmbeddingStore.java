@@ -15,7 +15,7 @@ import org.apache.kafka.streams.query.PositionBound;
 import org.apache.kafka.streams.query.Query;
 import org.apache.kafka.streams.query.QueryConfig;
 import org.apache.kafka.streams.query.QueryResult;
-import org.apache.kafka.streams.state.internals.CachedStateStore;
+import org.apache.kafka.streams.state.internals.CachingKeyValueStore;
 import org.apache.kafka.streams.state.internals.StoreQueryUtils;
 import org.apache.kafka.streams.state.internals.WrappedStateStore;
 
@@ -37,10 +37,29 @@ public class MmapEmbeddingStore extends MmapKeyValueStore {
     private final EmbeddingSearcher searcher;
 
     public MmapEmbeddingStore(String name, String metricsScope, int dimension, Similarity similarity) {
-        super(name, metricsScope, new EmbeddingFormat.Columns(dimension));
+        this(name, metricsScope, dimension, similarity, VectorKernels.best());
+    }
+
+    /** With chosen kernels (tests compare the SIMD and the scalar path). */
+    MmapEmbeddingStore(String name, String metricsScope, int dimension, Similarity similarity, VectorKernels kernels) {
+        this(name, metricsScope, dimension, similarity, kernels, 0);
+    }
+
+    /** {@code valueOffset}: bytes before the embedding in each value (8 in the timestamped variant). */
+    MmapEmbeddingStore(String name, String metricsScope, int dimension, Similarity similarity, VectorKernels kernels,
+                       int valueOffset) {
+        super(name, metricsScope, new EmbeddingFormat.Columns(dimension, valueOffset));
         this.dimension = dimension;
         this.similarity = similarity;
-        this.searcher = new EmbeddingSearcher(dimension, similarity, VectorKernels.best());
+        this.valueOffset = valueOffset;
+        this.searcher = new EmbeddingSearcher(dimension, similarity, kernels, valueOffset);
+    }
+
+    private final int valueOffset;
+
+    /** The kernels searches run on. */
+    VectorKernels kernels() {
+        return searcher.kernels();
     }
 
     public int dimension() {
@@ -54,7 +73,9 @@ public class MmapEmbeddingStore extends MmapKeyValueStore {
     @Override
     public void init(StateStoreContext context, StateStore root) {
         for (StateStore s = root; s != null; s = s instanceof WrappedStateStore<?, ?, ?> w ? w.wrapped() : null) {
-            if (s instanceof CachedStateStore<?, ?>) {
+            // Every Kafka wrapper implements CachedStateStore (to pass flush listeners down): look for
+            // the caching layer itself.
+            if (s instanceof CachingKeyValueStore) {
                 throw new IllegalStateException("embedding store " + name() + " is built with caching enabled; "
                         + "searches would miss cached writes: build it with withCachingDisabled()");
             }
@@ -72,7 +93,7 @@ public class MmapEmbeddingStore extends MmapKeyValueStore {
         }
         int dim;
         try {
-            dim = EmbeddingFormat.check(value);
+            dim = EmbeddingFormat.check(value, valueOffset);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("store " + name() + ": " + e.getMessage(), e);
         }
@@ -82,12 +103,12 @@ public class MmapEmbeddingStore extends MmapKeyValueStore {
         }
         MemorySegment v = MemorySegment.ofArray(value);
         for (int i = 0; i < dim; i++) {
-            float f = v.get(VectorLayout.FLOAT_LE, EmbeddingFormat.VECTOR_OFFSET + 4L * i);
+            float f = v.get(VectorLayout.FLOAT_LE, valueOffset + EmbeddingFormat.VECTOR_OFFSET + 4L * i);
             if (!Float.isFinite(f)) {
                 throw new IllegalArgumentException("store " + name() + ": component " + i + " of the embedding is " + f);
             }
         }
-        if (similarity == Similarity.COSINE && EmbeddingFormat.norm(v, EmbeddingFormat.VECTOR_OFFSET, dim) == 0f) {
+        if (similarity == Similarity.COSINE && EmbeddingFormat.norm(v, valueOffset + EmbeddingFormat.VECTOR_OFFSET, dim) == 0f) {
             throw new IllegalArgumentException("store " + name() + " ranks by cosine: the zero vector has no direction");
         }
     }
@@ -130,29 +151,44 @@ public class MmapEmbeddingStore extends MmapKeyValueStore {
         }
     }
 
+    /**
+     * Answers {@link KnnQuery} (a {@link KnnResult}) and {@link KnnBatchQuery} (one result per query, one
+     * pass over the data) locally, and the key-value queries as {@link MmapKeyValueStore} does. A query
+     * whose vector has the wrong dimension (or is the zero vector under cosine) fails with
+     * {@code STORE_EXCEPTION}; a position bound the store has not reached yields {@code NOT_UP_TO_BOUND}.
+     */
     @Override
     @SuppressWarnings("unchecked")
     public <R> QueryResult<R> query(Query<R> query, PositionBound positionBound, QueryConfig config) {
-        if (query instanceof KnnQuery knn) {
-            int partition = core().context().taskId().partition();
-            if (!StoreQueryUtils.isPermitted(core().position(), positionBound, partition)) {
-                return QueryResult.notUpToBound(core().position(), positionBound, partition);
-            }
-            long start = System.nanoTime();
-            QueryResult<R> result;
-            try {
+        if (!(query instanceof KnnQuery) && !(query instanceof KnnBatchQuery)) {
+            return super.query(query, positionBound, config);
+        }
+        int partition = core().context().taskId().partition();
+        if (!StoreQueryUtils.isPermitted(core().position(), positionBound, partition)) {
+            return QueryResult.notUpToBound(core().position(), positionBound, partition);
+        }
+        long start = System.nanoTime();
+        QueryResult<R> result;
+        try {
+            if (query instanceof KnnQuery knn) {
                 VectorValidation.checkDimension(dimension, knn.vectorNoCopy().length);
                 result = (QueryResult<R>) QueryResult.forResult(search(knn));
-            } catch (IllegalArgumentException e) {
-                result = QueryResult.forFailure(org.apache.kafka.streams.query.FailureReason.STORE_EXCEPTION,
-                        "bad KnnQuery for store " + name() + ": " + e.getMessage());
+            } else {
+                List<KnnQuery> batch = ((KnnBatchQuery) query).queries();
+                for (KnnQuery knn : batch) {
+                    VectorValidation.checkDimension(dimension, knn.vectorNoCopy().length);
+                }
+                result = (QueryResult<R>) QueryResult.forResult(search(batch));
             }
-            if (config.isCollectExecutionInfo()) {
-                result.addExecutionInfo("Handled KnnQuery in " + getClass().getName() + " in " + (System.nanoTime() - start) + "ns");
-            }
-            result.setPosition(core().position().copy());
-            return result;
+        } catch (IllegalArgumentException e) {
+            result = QueryResult.forFailure(org.apache.kafka.streams.query.FailureReason.STORE_EXCEPTION,
+                    "bad " + query.getClass().getSimpleName() + " for store " + name() + ": " + e.getMessage());
         }
-        return super.query(query, positionBound, config);
+        if (config.isCollectExecutionInfo()) {
+            result.addExecutionInfo("Handled " + query.getClass().getSimpleName() + " in " + getClass().getName()
+                    + " in " + (System.nanoTime() - start) + "ns");
+        }
+        result.setPosition(core().position().copy());
+        return result;
     }
 }

@@ -13,8 +13,14 @@ public final class MmapEmbeddingStoreSupplier implements KeyValueBytesStoreSuppl
     private final String name;
     private final int dimension;
     private final Similarity similarity;
+    private final boolean timestamped;
 
     MmapEmbeddingStoreSupplier(String name, int dimension, Similarity similarity) {
+        this(name, dimension, similarity, false);
+    }
+
+    MmapEmbeddingStoreSupplier(String name, int dimension, Similarity similarity, boolean timestamped) {
+        this.timestamped = timestamped;
         this.name = MmapStores.checkName(name);
         this.dimension = VectorValidation.checkDimension(dimension);
         this.similarity = Objects.requireNonNull(similarity, "similarity cannot be null");
@@ -35,7 +41,9 @@ public final class MmapEmbeddingStoreSupplier implements KeyValueBytesStoreSuppl
 
     @Override
     public KeyValueStore<Bytes, byte[]> get() {
-        return new MmapEmbeddingStore(name, METRICS_SCOPE, dimension, similarity);
+        return timestamped
+                ? new MmapTimestampedEmbeddingStore(name, METRICS_SCOPE, dimension, similarity)
+                : new MmapEmbeddingStore(name, METRICS_SCOPE, dimension, similarity);
     }
 
     @Override

@@ -110,6 +110,16 @@ public final class MmapStores {
                 : new MmapSessionBytesStoreSupplier(name, retentionMs, timeOrdered);
     }
 
+    /**
+     * The embedding store for the DSL: {@code table(topic, ...)} or {@code toTable(Materialized.as(
+     * MmapStores.timestampedEmbeddingStore(name, dim, sim)).withValueSerde(new EmbeddingSerde(dim))
+     * .withCachingDisabled())}. Kafka's DSL keeps timestamped values; this store takes them as they are, so
+     * {@link KnnQuery} reaches it through every Kafka layer.
+     */
+    public static MmapEmbeddingStoreSupplier timestampedEmbeddingStore(String name, int dimension, Similarity similarity) {
+        return new MmapEmbeddingStoreSupplier(name, dimension, similarity, true);
+    }
+
     static String checkName(String name) {
         Objects.requireNonNull(name, "name cannot be null");
         if (name.isEmpty() || name.equals(".") || name.equals("..") || name.contains("/") || name.contains("\\")) {

@@ -52,6 +52,20 @@ public final class EmbeddingFormat {
 
     /** Checks the framing of an encoded value and returns its dimension. */
     public static int check(byte[] value) {
+        return check(value, 0);
+    }
+
+    /**
+     * Checks the framing of an embedding that starts {@code offset} bytes into {@code value} (8 for
+     * Kafka's timestamped values, whose first 8 bytes are the record timestamp) and returns its dimension.
+     */
+    public static int check(byte[] value, int offset) {
+        if (offset > 0) {
+            if (value == null || value.length < offset) {
+                throw new IllegalArgumentException("not a timestamped embedding value: " + (value == null ? "null" : value.length + " bytes"));
+            }
+            return check(java.util.Arrays.copyOfRange(value, offset, value.length), 0);
+        }
         if (value == null || value.length < HEADER_BYTES + 4) {
             throw new IllegalArgumentException("not an embedding value: " + (value == null ? "null" : value.length + " bytes"));
         }
@@ -75,11 +89,19 @@ public final class EmbeddingFormat {
     }
 
     public static float confidence(byte[] value) {
-        return MemorySegment.ofArray(value).get(F32, 5);
+        return confidence(value, 0);
     }
 
     public static long timestamp(byte[] value) {
-        return MemorySegment.ofArray(value).get(I64, 9);
+        return timestamp(value, 0);
+    }
+
+    public static float confidence(byte[] value, int offset) {
+        return MemorySegment.ofArray(value).get(F32, offset + 5);
+    }
+
+    public static long timestamp(byte[] value, int offset) {
+        return MemorySegment.ofArray(value).get(I64, offset + 9);
     }
 
     public static float[] vector(byte[] value) {
@@ -111,8 +133,18 @@ public final class EmbeddingFormat {
         private final int dimension;
         private final int rowBytes;
         private final List<Column> columns;
+        private final int prefix;
 
         public Columns(int dimension) {
+            this(dimension, 0);
+        }
+
+        /** {@code prefix}: bytes before the embedding in each value (8 for Kafka's timestamped values). */
+        public Columns(int dimension, int prefix) {
+            if (prefix < 0) {
+                throw new IllegalArgumentException("prefix must not be negative");
+            }
+            this.prefix = prefix;
             this.dimension = VectorValidation.checkDimension(dimension);
             this.rowBytes = (int) VectorLayout.alignedRowBytes(dimension);
             this.columns = List.of(
@@ -143,19 +175,19 @@ public final class EmbeddingFormat {
 
         @Override
         public byte[] split(byte[] value, ByteBuffer[] rowOut) {
-            int dim = check(value);
+            int dim = check(value, prefix);
             if (dim != dimension) {
                 throw new IllegalArgumentException("embedding of dimension " + dim + " in a store of dimension " + dimension);
             }
             MemorySegment v = MemorySegment.ofArray(value);
-            MemorySegment.copy(v, VECTOR_OFFSET, MemorySegment.ofBuffer(rowOut[0]), 0, 4L * dim);
-            rowOut[1].putFloat(0, norm(v, VECTOR_OFFSET, dim));
-            rowOut[2].putFloat(0, v.get(F32, 5));
-            rowOut[3].putLong(0, v.get(I64, 9));
+            MemorySegment.copy(v, prefix + VECTOR_OFFSET, MemorySegment.ofBuffer(rowOut[0]), 0, 4L * dim);
+            rowOut[1].putFloat(0, norm(v, prefix + VECTOR_OFFSET, dim));
+            rowOut[2].putFloat(0, v.get(F32, prefix + 5));
+            rowOut[3].putLong(0, v.get(I64, prefix + 9));
+            // Kept: [prefix][version][dimension][metadata length][metadata]
             byte[] stored = new byte[storedLength(value)];
-            stored[0] = VERSION;
-            System.arraycopy(value, 1, stored, 1, 4);
-            System.arraycopy(value, HEADER_BYTES + 4 * dim, stored, 5, stored.length - 5);
+            System.arraycopy(value, 0, stored, 0, prefix + 5);
+            System.arraycopy(value, prefix + HEADER_BYTES + 4 * dim, stored, prefix + 5, stored.length - prefix - 5);
             return stored;
         }
 
@@ -163,12 +195,11 @@ public final class EmbeddingFormat {
         public byte[] join(byte[] stored, MemorySegment[] rowColumns) {
             byte[] out = new byte[stored.length + 4 * dimension + 4 + 8];
             MemorySegment o = MemorySegment.ofArray(out);
-            out[0] = stored[0];
-            System.arraycopy(stored, 1, out, 1, 4);
-            o.set(F32, 5, rowColumns[2].get(F32, 0));
-            o.set(I64, 9, rowColumns[3].get(I64, 0));
-            MemorySegment.copy(rowColumns[0], 0, o, VECTOR_OFFSET, 4L * dimension);
-            System.arraycopy(stored, 5, out, HEADER_BYTES + 4 * dimension, stored.length - 5);
+            System.arraycopy(stored, 0, out, 0, prefix + 5);
+            o.set(F32, prefix + 5, rowColumns[2].get(F32, 0));
+            o.set(I64, prefix + 9, rowColumns[3].get(I64, 0));
+            MemorySegment.copy(rowColumns[0], 0, o, prefix + VECTOR_OFFSET, 4L * dimension);
+            System.arraycopy(stored, prefix + 5, out, prefix + HEADER_BYTES + 4 * dimension, stored.length - prefix - 5);
             return out;
         }
     }
