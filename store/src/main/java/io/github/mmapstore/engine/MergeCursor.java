@@ -209,20 +209,7 @@ final class MergeCursor {
 
     /** Moves to the next key; false at the end. Afterwards {@link #key()} and {@link #value()} hold it. */
     boolean next() {
-        Source best = null;
-        for (Source s : sources) {
-            if (!s.valid()) {
-                continue;
-            }
-            if (best == null) {
-                best = s;
-            } else {
-                int c = KeyOrder.compare(s.key(), best.key());
-                if (reverse ? c > 0 : c < 0) {
-                    best = s;
-                }
-            }
-        }
+        Source best = best();
         if (best == null) {
             key = null;
             value = null;
@@ -231,11 +218,7 @@ final class MergeCursor {
         byte[] k = best.key();
         value = best.value();
         key = k;
-        for (Source s : sources) {
-            if (s.valid() && (s == best || KeyOrder.compare(s.key(), k) == 0)) {
-                s.advance();
-            }
-        }
+        advancePast(best, k);
         return true;
     }
 

@@ -13,7 +13,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -53,7 +52,7 @@ final class Segment implements SegmentRows {
     private final long crcTableOffset;
     private final long checkedLength;
     private final AtomicLongArray verifiedPages;
-    private final AtomicInteger refs = new AtomicInteger();
+    private final RefCount refs = new RefCount(0);
     private volatile boolean deleteOnRelease;
     private final ColumnExtension extension;
     private final long[] extraBase;
@@ -265,15 +264,7 @@ final class Segment implements SegmentRows {
     // ---- reference counting --------------------------------------------------------------------
 
     boolean tryAcquire() {
-        while (true) {
-            int r = refs.get();
-            if (r <= 0) {
-                return false;
-            }
-            if (refs.compareAndSet(r, r + 1)) {
-                return true;
-            }
-        }
+        return refs.tryAcquire();
     }
 
     void acquire() {
@@ -283,8 +274,7 @@ final class Segment implements SegmentRows {
     }
 
     void release() {
-        int r = refs.decrementAndGet();
-        if (r == 0) {
+        if (refs.release(path)) {
             arena.close();
             if (deleteOnRelease) {
                 try {
@@ -293,8 +283,6 @@ final class Segment implements SegmentRows {
                     // An undeleted obsolete segment is removed at the next open (not in the manifest).
                 }
             }
-        } else if (r < 0) {
-            throw new IllegalStateException("segment " + path + " released more often than acquired");
         }
     }
 

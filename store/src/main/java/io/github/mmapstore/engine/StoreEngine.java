@@ -810,9 +810,16 @@ public final class StoreEngine implements AutoCloseable {
             c.abort();
             throw e;
         }
-        List<Segment> next = new ArrayList<>(pending.size());
+        pending = replaceRun(pending, run, out);
+        install(current.memtable);
+        retireInputs(c, out);
+    }
+
+    /** {@code segments} with the adjacent {@code run} replaced by {@code out} (or removed when null). */
+    private static List<Segment> replaceRun(List<Segment> segments, List<Segment> run, Segment out) {
+        List<Segment> next = new ArrayList<>(segments.size());
         boolean placed = false;
-        for (Segment seg : pending) {
+        for (Segment seg : segments) {
             if (run.contains(seg)) {
                 if (!placed && out != null) {
                     next.add(out);
@@ -822,15 +829,21 @@ public final class StoreEngine implements AutoCloseable {
                 next.add(seg);
             }
         }
-        pending = next;
-        install(current.memtable);
+        return next;
+    }
+
+    /**
+     * After a merged segment is installed: the new version holds the output, the inputs are deleted once
+     * the last reader leaves, and the merge gives back its references.
+     */
+    private void retireInputs(Compaction done, Segment out) {
         if (out != null) {
             out.release();
         }
-        for (Segment seg : run) {
+        for (Segment seg : done.inputs()) {
             seg.markObsolete();
         }
-        c.releaseInputs();
+        done.releaseInputs();
         compactions++;
         compactedBytes += out == null ? 0 : out.fileSize();
     }
@@ -941,19 +954,7 @@ public final class StoreEngine implements AutoCloseable {
 
     private void installCompaction(Compaction done) throws IOException {
         Segment out = done.finish(config.fsync());
-        List<Segment> inputs = done.inputs();
-        List<Segment> next = new ArrayList<>(committed.size());
-        boolean placed = false;
-        for (Segment s : committed) {
-            if (inputs.contains(s)) {
-                if (!placed && out != null) {
-                    next.add(out);
-                }
-                placed = true;
-            } else {
-                next.add(s);
-            }
-        }
+        List<Segment> next = replaceRun(committed, done.inputs(), out);
         Manifest m = new Manifest(nextFileNumber, manifest.lastSeq(), manifest.logStart(), refs(next),
                 manifest.metadata());
         try {
@@ -972,15 +973,7 @@ public final class StoreEngine implements AutoCloseable {
         manifest = m;
         committed = next;
         install(current.memtable);
-        if (out != null) {
-            out.release();
-        }
-        for (Segment s : inputs) {
-            s.markObsolete();
-        }
-        done.releaseInputs();
-        compactions++;
-        compactedBytes += out == null ? 0 : out.fileSize();
+        retireInputs(done, out);
         config.faults().at(FaultInjector.Point.COMPACTION_AFTER_INSTALL);
     }
 

@@ -1,7 +1,6 @@
 package io.github.mmapstore.engine;
 
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What a reader sees: one memtable and the segments below it, newest first. Reference-counted: the
@@ -11,7 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class Version {
     final Memtable memtable;
     final List<Segment> segments;
-    private final AtomicInteger refs = new AtomicInteger(1);
+    private final RefCount refs = new RefCount(1);
 
     /** Takes a new reference to each segment. */
     Version(Memtable memtable, List<Segment> segments) {
@@ -23,25 +22,14 @@ final class Version {
     }
 
     boolean tryAcquire() {
-        while (true) {
-            int r = refs.get();
-            if (r <= 0) {
-                return false;
-            }
-            if (refs.compareAndSet(r, r + 1)) {
-                return true;
-            }
-        }
+        return refs.tryAcquire();
     }
 
     void release() {
-        int r = refs.decrementAndGet();
-        if (r == 0) {
+        if (refs.release("version")) {
             for (Segment s : segments) {
                 s.release();
             }
-        } else if (r < 0) {
-            throw new IllegalStateException("version released more often than acquired");
         }
     }
 }
