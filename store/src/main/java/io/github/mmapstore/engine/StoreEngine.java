@@ -306,18 +306,19 @@ public final class StoreEngine implements AutoCloseable {
                         last[0] = commitPoint(number, end, payload, p, off);
                     }
                 });
-                if (res.validEnd() == 0 && res.fileSize() < LogFormat.FILE_HEADER_BYTES && i != needed.size() - 1) {
-                    throw new CorruptionException(p, 0, "log file header is missing but later log files exist");
-                }
-                if (res.torn()) {
-                    if (i != needed.size() - 1) {
-                        throw new CorruptionException(p, res.validEnd(), "log file ends in a torn record but later log files exist");
-                    }
+                // Logs rotated since the last commit are synced only by the next commit, so after a power
+                // loss any of them may end torn (or lack its header). That is harmless as long as no commit
+                // follows the damage: the commit that would have synced them never happened.
+                if (res.torn() && tornLog < 0) {
                     tornAt = res.validEnd();
                     tornLog = number;
                 }
             }
             CommitPoint cp = last[0];
+            if (cp != null && tornLog >= 0 && cp.logNumber() > tornLog) {
+                throw new CorruptionException(logs.get(tornLog), tornAt,
+                        "log file ends in a torn record but a later log file holds a commit");
+            }
 
             // Pass 2: replay up to the commit point into the memtable, flushing as it fills.
             List<Segment> flushed = new ArrayList<>();
@@ -700,6 +701,7 @@ public final class StoreEngine implements AutoCloseable {
         checkWritable();
         long start = System.nanoTime();
         try {
+            syncDeferred();
             log.appendCommit(seq, metadata);
             config.faults().at(FaultInjector.Point.COMMIT_BEFORE_FSYNC);
             log.sync(config.fsync());
@@ -713,6 +715,30 @@ public final class StoreEngine implements AutoCloseable {
         }
         commits++;
         lastCommitNanos = System.nanoTime() - start;
+    }
+
+    /**
+     * Files written since the last commit without a sync (rotated logs, the current log's header,
+     * flushed and pending-merged segments). Synced, with the directory, before the next COMMIT record:
+     * a commit that reaches the device implies everything it depends on did.
+     */
+    private final List<Path> unsynced = new ArrayList<>();
+
+    private void syncDeferred() throws IOException {
+        if (unsynced.isEmpty()) {
+            return;
+        }
+        if (config.fsync()) {
+            for (Path p : unsynced) {
+                try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+                    ch.force(true);
+                } catch (java.nio.file.NoSuchFileException gone) {
+                    // merged away (or dropped) since: nothing left to make durable
+                }
+            }
+            Manifest.syncDirectory(dir);
+        }
+        unsynced.clear();
     }
 
     /** The metadata of the last completed commit (as of open, or since), or null if none. */
@@ -762,16 +788,22 @@ public final class StoreEngine implements AutoCloseable {
         }
         try {
             config.faults().at(FaultInjector.Point.FLUSH_BEFORE_SEGMENT);
-            // The old log must be complete on disk before a commit in the next one can count.
-            log.sync(config.fsync());
-            LogWriter next = LogWriter.create(dir, nextFileNumber++, config.logBufferBytes(), config.fsync());
+            // Nothing here is synced: until the next commit the flushed data is uncommitted, and that
+            // commit syncs the old log, the new log and the segment before its own COMMIT record (see
+            // syncDeferred), so the writer never waits for the device in the middle of a put.
+            log.drain();
+            unsynced.add(log.path());
+            LogWriter next = LogWriter.create(dir, nextFileNumber++, config.logBufferBytes(), false);
             log.close();
             log = next;
             config.faults().at(FaultInjector.Point.FLUSH_AFTER_LOG_ROTATED);
             List<Segment> below = new ArrayList<>(pending);
             below.addAll(committed);
             List<Segment> written = writeMemtable(dir, () -> nextFileNumber++, v.memtable, below,
-                    config.partitioned(), config.columns(), config.fsync());
+                    config.partitioned(), config.columns(), false);
+            for (Segment w : written) {
+                unsynced.add(w.path());
+            }
             config.faults().at(FaultInjector.Point.FLUSH_AFTER_SEGMENT_WRITTEN);
             pending.addAll(0, written);
             install(new Memtable());
@@ -799,16 +831,19 @@ public final class StoreEngine implements AutoCloseable {
             return;
         }
         boolean bottom = Compaction.reachesBottom(run, pending, committed, config.partitioned());
-        Compaction c = new Compaction(dir, config.columns(), nextFileNumber++, run, bottom, config.faults()).fsync(config.fsync());
+        Compaction c = new Compaction(dir, config.columns(), nextFileNumber++, run, bottom, config.faults()).fsync(false);
         Segment out;
         try {
             while (!c.step(Long.MAX_VALUE)) {
                 // runs to completion
             }
-            out = c.finish(config.fsync());
+            out = c.finish(false);
         } catch (IOException | RuntimeException e) {
             c.abort();
             throw e;
+        }
+        if (out != null) {
+            unsynced.add(out.path()); // synced by the commit that names it
         }
         pending = replaceRun(pending, run, out);
         install(current.memtable);

@@ -340,4 +340,61 @@ class StoreEngineTest {
             assertThat(keys(e.all())).hasSize(40000);
         }
     }
+
+    private java.util.List<Path> logFiles() throws Exception {
+        try (var l = Files.list(dir)) {
+            return l.filter(f -> f.toString().endsWith(".log")).sorted().toList();
+        }
+    }
+
+    @Test
+    void logsRotatedAfterTheLastCommitMayBeTornWithoutCountingAsCorruption() throws Exception {
+        EngineConfig cfg = small().withMemtableBytes(4096);
+        StoreEngine e = StoreEngine.open(dir, cfg);
+        e.put(b("kept"), b("1"));
+        e.commit(b("c1"));
+        for (int i = 0; i < 300; i++) {
+            e.put(b(String.format("u%04d", i)), new byte[64]);
+        }
+        e.abandon();
+        java.util.List<Path> logs = logFiles();
+        assertThat(logs.size()).isGreaterThanOrEqualTo(3);
+        // A power loss can leave a log rotated after the last commit without its header.
+        try (var ch = java.nio.channels.FileChannel.open(logs.get(logs.size() - 2), java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(10);
+        }
+        try (StoreEngine r = StoreEngine.open(dir, cfg)) {
+            assertThat(r.openReport().rebuiltAfterCorruption()).isFalse();
+            assertThat(s(r.lastCommitMetadata())).isEqualTo("c1");
+            assertThat(keys(r.all())).containsExactly("kept");
+        }
+    }
+
+    @Test
+    void aTornLogFollowedByACommitIsCorruption() throws Exception {
+        boolean[] armed = {false};
+        EngineConfig cfg = small().withMemtableBytes(4096).withFaults(point -> {
+            if (armed[0] && point == FaultInjector.Point.COMMIT_AFTER_FSYNC) {
+                throw new IllegalStateException("crash after the commit reached the log, before the checkpoint");
+            }
+        });
+        StoreEngine e = StoreEngine.open(dir, cfg);
+        e.put(b("first"), b("1"));
+        e.commit(b("c1"));
+        for (int i = 0; i < 300; i++) {
+            e.put(b(String.format("u%04d", i)), new byte[64]);
+        }
+        armed[0] = true;
+        assertThatThrownBy(() -> e.commit(b("c2"))).isInstanceOf(IllegalStateException.class);
+        e.abandon();
+        java.util.List<Path> logs = logFiles();
+        assertThat(logs.size()).isGreaterThanOrEqualTo(2);
+        try (var ch = java.nio.channels.FileChannel.open(logs.get(0), java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(ch.size() - 5);
+        }
+        try (StoreEngine r = StoreEngine.open(dir, small())) {
+            assertThat(r.openReport().rebuiltAfterCorruption()).isTrue();
+            assertThat(r.lastCommitMetadata()).isNull();
+        }
+    }
 }
