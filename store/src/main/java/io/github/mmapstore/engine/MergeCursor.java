@@ -133,6 +133,9 @@ final class MergeCursor {
     static MergeCursor over(Version v, long snapshot, byte[] from, boolean fromInc, byte[] to, boolean toInc, boolean reverse) {
         List<Source> s = new ArrayList<>(v.segments.size() + 1);
         s.add(new MemtableSource(v.memtable, snapshot, from, fromInc, to, toInc, reverse));
+        if (v.frozen != null) {
+            s.add(new MemtableSource(v.frozen, snapshot, from, fromInc, to, toInc, reverse));
+        }
         for (Segment seg : v.segments) {
             // A segment whose key span misses the range is never touched: for time-partitioned stores
             // this is what keeps a fetch to the time segments that can hold it.

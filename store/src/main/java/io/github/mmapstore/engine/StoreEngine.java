@@ -51,7 +51,7 @@ public final class StoreEngine implements AutoCloseable {
 
     // ---- writer state (guarded by this) ----
     private LogWriter log;
-    private long nextFileNumber;
+    private final java.util.concurrent.atomic.AtomicLong fileNumbers = new java.util.concurrent.atomic.AtomicLong();
     private long seq;
     private Manifest manifest;
     /** Segments in the manifest, newest first. */
@@ -85,7 +85,7 @@ public final class StoreEngine implements AutoCloseable {
         this.lock = lock;
         this.openReport = report;
         this.log = r.log;
-        this.nextFileNumber = r.nextFileNumber;
+        this.fileNumbers.set(r.nextFileNumber);
         this.seq = r.seq;
         this.visibleSeq = r.seq;
         this.manifest = r.manifest;
@@ -578,6 +578,7 @@ public final class StoreEngine implements AutoCloseable {
         }
         synchronized (this) {
             checkWritable();
+            pollFlush();
             try {
                 log.appendPut(key, value);
             } catch (IOException e) {
@@ -595,6 +596,7 @@ public final class StoreEngine implements AutoCloseable {
         checkKey(key);
         synchronized (this) {
             checkWritable();
+            pollFlush();
             try {
                 log.appendDelete(key);
             } catch (IOException e) {
@@ -622,6 +624,7 @@ public final class StoreEngine implements AutoCloseable {
         }
         synchronized (this) {
             checkWritable();
+            pollFlush();
             Memtable mem = current.memtable;
             for (KeyValue kv : batch) {
                 try {
@@ -660,6 +663,7 @@ public final class StoreEngine implements AutoCloseable {
         }
         synchronized (this) {
             checkWritable();
+            awaitFlush(); // the frozen memtable may hold keys of the dropped partitions
             try {
                 log.appendDropBelow(partition);
             } catch (IOException e) {
@@ -700,6 +704,7 @@ public final class StoreEngine implements AutoCloseable {
     public synchronized void commit(byte[] metadata) {
         checkWritable();
         long start = System.nanoTime();
+        awaitFlush();
         try {
             syncDeferred();
             log.appendCommit(seq, metadata);
@@ -753,7 +758,7 @@ public final class StoreEngine implements AutoCloseable {
     private void checkpoint() throws IOException {
         List<Segment> all = new ArrayList<>(pending);
         all.addAll(committed);
-        Manifest next = new Manifest(nextFileNumber, seq, log.number(), refs(all), lastCommitMetadata);
+        Manifest next = new Manifest(fileNumbers.get(), seq, log.number(), refs(all), lastCommitMetadata);
         next.write(dir, config.fsync(), config.faults());
         long oldStart = manifest.logStart();
         manifest = next;
@@ -779,9 +784,11 @@ public final class StoreEngine implements AutoCloseable {
     public synchronized void flush() {
         checkWritable();
         flushMemtable();
+        awaitFlush();
     }
 
     private void flushMemtable() {
+        awaitFlush();
         Version v = current;
         if (v.memtable.isEmpty()) {
             return;
@@ -793,31 +800,102 @@ public final class StoreEngine implements AutoCloseable {
             // syncDeferred), so the writer never waits for the device in the middle of a put.
             log.drain();
             unsynced.add(log.path());
-            LogWriter next = LogWriter.create(dir, nextFileNumber++, config.logBufferBytes(), false);
+            LogWriter next = LogWriter.create(dir, fileNumbers.getAndIncrement(), config.logBufferBytes(), false);
             log.close();
             log = next;
             config.faults().at(FaultInjector.Point.FLUSH_AFTER_LOG_ROTATED);
-            List<Segment> below = new ArrayList<>(pending);
-            below.addAll(committed);
-            List<Segment> written = writeMemtable(dir, () -> nextFileNumber++, v.memtable, below,
-                    config.partitioned(), config.columns(), false);
-            for (Segment w : written) {
-                unsynced.add(w.path());
-            }
-            config.faults().at(FaultInjector.Point.FLUSH_AFTER_SEGMENT_WRITTEN);
-            pending.addAll(0, written);
-            install(new Memtable());
-            for (Segment s : written) {
-                s.release(); // the new version holds it
-            }
-            flushes++;
-            if (Compaction.pick(pending, 2 * config.compactionTrigger(), config.partitioned()) != null) {
-                compactPending();
-            }
         } catch (IOException e) {
             throw fail(new EngineIOException("flush failed in " + dir, e));
         }
+        // The full memtable freezes (readers keep seeing it between the new memtable and the segments)
+        // and is written out on a flusher thread while this thread goes on taking writes: sorting and
+        // writing a memtable is most of the cost of a put otherwise. One flush at a time per store.
+        Memtable toWrite = v.memtable;
+        List<Segment> below = new ArrayList<>(pending);
+        below.addAll(committed);
+        frozen = toWrite;
+        install(new Memtable());
+        FaultInjector faults = config.faults();
+        flushing = Flusher.submit(() -> {
+            List<Segment> written = writeMemtable(dir, fileNumbers::getAndIncrement, toWrite, below,
+                    config.partitioned(), config.columns(), false);
+            try {
+                faults.at(FaultInjector.Point.FLUSH_AFTER_SEGMENT_WRITTEN);
+            } catch (RuntimeException e) {
+                for (Segment s : written) {
+                    s.release();
+                }
+                throw e;
+            }
+            return written;
+        });
     }
+
+    /** Installs a finished background flush, if there is one, without waiting. */
+    private void pollFlush() {
+        if (flushing != null && flushing.isDone()) {
+            awaitFlush();
+        }
+    }
+
+    /**
+     * Waits for the background flush, if any, and installs its segments as pending. A failure there
+     * fails the engine, as a failed flush on this thread would.
+     */
+    private void awaitFlush() {
+        java.util.concurrent.Future<List<Segment>> f = flushing;
+        if (f == null) {
+            return;
+        }
+        List<Segment> written;
+        try {
+            written = f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EngineException("interrupted while waiting for a memtable flush in " + dir, e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            flushing = null;
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw fail(new EngineIOException("flush failed in " + dir, io));
+            }
+            if (cause instanceof RuntimeException re) {
+                if (re instanceof EngineException ee) {
+                    fail(ee);
+                }
+                throw re;
+            }
+            throw fail(new EngineException("flush failed in " + dir, cause));
+        }
+        flushing = null;
+        for (Segment w : written) {
+            unsynced.add(w.path());
+        }
+        pending.addAll(0, written);
+        frozen = null;
+        install(current.memtable);
+        for (Segment w : written) {
+            w.release(); // the new version holds it
+        }
+        flushes++;
+        if (Compaction.pick(pending, 2 * config.compactionTrigger(), config.partitioned()) != null) {
+            try {
+                compactPending();
+            } catch (IOException e) {
+                throw fail(new EngineIOException("merging flushed segments failed in " + dir, e));
+            }
+        }
+    }
+
+    /** Waits for the background flush and installs it (tests that inject crashes into flushes). */
+    synchronized void awaitFlushForTesting() {
+        awaitFlush();
+    }
+
+    /** A memtable written out in the background, or null. */
+    private java.util.concurrent.Future<List<Segment>> flushing;
+    /** The memtable that {@link #flushing} writes; readers see it until its segments are installed. */
+    private Memtable frozen;
 
     /**
      * Merges flushed-but-uncommitted segments among themselves. Commits are rare under exactly-once in
@@ -831,7 +909,7 @@ public final class StoreEngine implements AutoCloseable {
             return;
         }
         boolean bottom = Compaction.reachesBottom(run, pending, committed, config.partitioned());
-        Compaction c = new Compaction(dir, config.columns(), nextFileNumber++, run, bottom, config.faults()).fsync(false);
+        Compaction c = new Compaction(dir, config.columns(), fileNumbers.getAndIncrement(), run, bottom, config.faults()).fsync(false);
         Segment out;
         try {
             while (!c.step(Long.MAX_VALUE)) {
@@ -889,7 +967,7 @@ public final class StoreEngine implements AutoCloseable {
         all.addAll(pending);
         all.addAll(committed);
         Version old = current;
-        current = new Version(memtable, all);
+        current = new Version(memtable, frozen, all);
         old.release();
     }
 
@@ -925,7 +1003,7 @@ public final class StoreEngine implements AutoCloseable {
                         return false;
                     }
                     boolean bottom = Compaction.reachesBottom(run, committed, List.of(), config.partitioned());
-                    compaction = new Compaction(dir, config.columns(), nextFileNumber++, run, bottom, config.faults()).fsync(config.fsync());
+                    compaction = new Compaction(dir, config.columns(), fileNumbers.getAndIncrement(), run, bottom, config.faults()).fsync(config.fsync());
                 }
                 if (!compaction.step(deadline)) {
                     return true;
@@ -958,7 +1036,7 @@ public final class StoreEngine implements AutoCloseable {
             List<Segment> run;
             while ((run = Compaction.pick(committed, 2, true)) != null) {
                 try {
-                    compaction = new Compaction(dir, config.columns(), nextFileNumber++, run,
+                    compaction = new Compaction(dir, config.columns(), fileNumbers.getAndIncrement(), run,
                             Compaction.reachesBottom(run, committed, List.of(), true), config.faults()).fsync(config.fsync());
                     while (!compaction.step(Long.MAX_VALUE)) {
                         // runs to completion
@@ -974,7 +1052,7 @@ public final class StoreEngine implements AutoCloseable {
             return;
         }
         try {
-            compaction = new Compaction(dir, config.columns(), nextFileNumber++, new ArrayList<>(committed), true, config.faults()).fsync(config.fsync());
+            compaction = new Compaction(dir, config.columns(), fileNumbers.getAndIncrement(), new ArrayList<>(committed), true, config.faults()).fsync(config.fsync());
             while (!compaction.step(Long.MAX_VALUE)) {
                 // runs to completion
             }
@@ -990,7 +1068,7 @@ public final class StoreEngine implements AutoCloseable {
     private void installCompaction(Compaction done) throws IOException {
         Segment out = done.finish(config.fsync());
         List<Segment> next = replaceRun(committed, done.inputs(), out);
-        Manifest m = new Manifest(nextFileNumber, manifest.lastSeq(), manifest.logStart(), refs(next),
+        Manifest m = new Manifest(fileNumbers.get(), manifest.lastSeq(), manifest.logStart(), refs(next),
                 manifest.metadata());
         try {
             m.write(dir, config.fsync(), config.faults());
@@ -1040,6 +1118,9 @@ public final class StoreEngine implements AutoCloseable {
         try {
             long snapshot = visibleSeq;
             Memtable.Version mv = v.memtable.get(key, snapshot);
+            if (mv == null && v.frozen != null) {
+                mv = v.frozen.get(key, snapshot);
+            }
             if (mv != null) {
                 return mv.value;
             }
@@ -1103,7 +1184,7 @@ public final class StoreEngine implements AutoCloseable {
         Version v = acquire();
         try {
             long snapshot = visibleSeq;
-            if (v.memtable.keyCount() == 0 && v.segments.size() == 1) {
+            if (v.memtable.keyCount() == 0 && v.frozen == null && v.segments.size() == 1) {
                 Segment s = v.segments.get(0);
                 for (long r = 0; r < s.rows(); r += SCAN_RUN_ROWS) {
                     visitor.segmentRows(s, r, Math.min(s.rows(), r + SCAN_RUN_ROWS));
@@ -1162,7 +1243,7 @@ public final class StoreEngine implements AutoCloseable {
     public long approximateNumEntries() {
         Version v = acquire();
         try {
-            long n = v.memtable.liveCount();
+            long n = v.memtable.liveCount() + (v.frozen == null ? 0 : v.frozen.liveCount());
             for (Segment s : v.segments) {
                 n += s.rows() - 2 * s.tombstones();
             }
@@ -1280,6 +1361,17 @@ public final class StoreEngine implements AutoCloseable {
             return;
         }
         closed = true;
+        if (flushing != null) {
+            // Never leave a flusher writing into a directory whose lock is about to be released.
+            try {
+                for (Segment s : flushing.get()) {
+                    s.release(); // never installed: the next open deletes the file (no manifest names it)
+                }
+            } catch (Exception e) {
+                LOG.debug("MmapStore at {}: background flush ended with {}", dir, e.toString());
+            }
+            flushing = null;
+        }
         if (clean) {
             abortCompaction();
         } else if (compaction != null) {

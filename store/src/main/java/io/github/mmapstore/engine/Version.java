@@ -9,12 +9,19 @@ import java.util.List;
  */
 final class Version {
     final Memtable memtable;
+    /** A full memtable being written out in the background, or null; between the memtable and the segments. */
+    final Memtable frozen;
     final List<Segment> segments;
     private final RefCount refs = new RefCount(1);
 
     /** Takes a new reference to each segment. */
     Version(Memtable memtable, List<Segment> segments) {
+        this(memtable, null, segments);
+    }
+
+    Version(Memtable memtable, Memtable frozen, List<Segment> segments) {
         this.memtable = memtable;
+        this.frozen = frozen;
         this.segments = List.copyOf(segments);
         for (Segment s : this.segments) {
             s.acquire();

@@ -593,6 +593,9 @@ class EngineModelProperties {
         }
 
         void faultCrash(FaultCrash f) {
+            // Flushes run in the background: let any earlier one land before arming, so that the injected
+            // crash can only come from this operation.
+            engine.awaitFlushForTesting();
             faults.arm(f.point, f.skip);
             InjectedCrash crash = null;
             byte[] meta = null;
@@ -619,6 +622,8 @@ class EngineModelProperties {
                             engine.put(k, v);
                             model.put(k, v);
                         }
+                        // a flush started by these puts crashes (or not) before the operation ends
+                        engine.awaitFlushForTesting();
                     }
                 }
             } catch (InjectedCrash c) {
