@@ -95,13 +95,27 @@ final class Memtable {
     private record Runs(List<Run> list, int covered) {
     }
 
-    private final ConcurrentHashMap<Key, Chain> map = new ConcurrentHashMap<>(4096);
+    private final ConcurrentHashMap<Key, Chain> map;
     private final AtomicLong bytes = new AtomicLong();
     /** New keys' chains in insertion order; the writer appends, readers read below {@link #count}. */
-    private volatile Chain[] inserted = new Chain[4096];
+    private volatile Chain[] inserted;
     private volatile int count;
     private volatile long liveCount;
     private final AtomicReference<Runs> runs = new AtomicReference<>(new Runs(List.of(), 0));
+
+    Memtable() {
+        this(4096);
+    }
+
+    /**
+     * A memtable sized for about {@code expectedKeys} keys (the previous memtable's count), so that it
+     * does not rehash its way up while it fills.
+     */
+    Memtable(long expectedKeys) {
+        int n = (int) Math.min(Math.max(expectedKeys, 4096), 1 << 26);
+        this.map = new ConcurrentHashMap<>(n + n / 3);
+        this.inserted = new Chain[n];
+    }
 
     /** Writer only. */
     void put(byte[] key, byte[] valueOrNull, long seq) {

@@ -814,7 +814,7 @@ public final class StoreEngine implements AutoCloseable {
         List<Segment> below = new ArrayList<>(pending);
         below.addAll(committed);
         frozen = toWrite;
-        install(new Memtable());
+        install(new Memtable(toWrite.keyCount()));
         FaultInjector faults = config.faults();
         flushing = Flusher.submit(() -> {
             List<Segment> written = writeMemtable(dir, fileNumbers::getAndIncrement, toWrite, below,
