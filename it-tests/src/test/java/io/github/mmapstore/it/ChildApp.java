@@ -49,6 +49,11 @@ final class ChildApp {
     }
 
     static ChildApp launch(Path workDir, int run, List<String> appArgs) {
+        return launch(workDir, run, appArgs, List.of());
+    }
+
+    /** As {@link #launch(Path, int, List)}, with extra JVM options after the defaults (a later -Xmx wins). */
+    static ChildApp launch(Path workDir, int run, List<String> appArgs, List<String> jvmArgs) {
         try {
             Files.createDirectories(workDir);
             Path logConfig = workDir.resolve("child-log4j2.properties");
@@ -61,8 +66,9 @@ final class ChildApp {
             cmd.addAll(Arrays.asList("--add-modules", "jdk.incubator.vector",
                     "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
                     "-Dlog4j2.configurationFile=" + logConfig.toAbsolutePath(),
-                    "-Dcrash.app.log=" + log.toAbsolutePath(),
-                    "-cp", testClassPath(), CrashApp.class.getName()));
+                    "-Dcrash.app.log=" + log.toAbsolutePath()));
+            cmd.addAll(jvmArgs);
+            cmd.addAll(Arrays.asList("-cp", testClassPath(), CrashApp.class.getName()));
             cmd.addAll(appArgs);
             ProcessBuilder pb = new ProcessBuilder(cmd)
                     .redirectError(workDir.resolve("run-" + run + ".err").toFile());

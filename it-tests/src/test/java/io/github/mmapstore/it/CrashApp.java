@@ -26,7 +26,15 @@ import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.TaskMetadata;
+import org.apache.kafka.streams.ThreadMetadata;
+import org.apache.kafka.streams.processor.StandbyUpdateListener;
 import org.apache.kafka.streams.processor.StateRestoreListener;
+import org.apache.kafka.streams.processor.TaskId;
+import org.apache.kafka.streams.query.KeyQuery;
+import org.apache.kafka.streams.query.QueryResult;
+import org.apache.kafka.streams.query.StateQueryRequest;
+import org.apache.kafka.streams.query.StateQueryResult;
 import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -52,6 +60,8 @@ import org.apache.kafka.streams.state.Stores;
 public final class CrashApp {
     static final String TAG = "@@";
     static final String[] STORES = {"profiles", "sums", "joined"};
+    /** The stores {@code dump} reads: those of the running topology. */
+    private static String[] DUMP_STORES = STORES;
     private static final PrintStream OUT = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true,
             StandardCharsets.UTF_8);
 
@@ -87,16 +97,40 @@ public final class CrashApp {
         p.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
         // Static membership: a restarted instance takes its predecessor's place at once instead of waiting
         // for the killed member's session to time out.
-        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), a.get("app-id") + "-instance");
+        // --instance names the member (two instances of one application need two names); --static false
+        // turns static membership off.
+        if (Boolean.parseBoolean(a.getOrDefault("static", "true"))) {
+            p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG),
+                    a.get("app-id") + "-" + a.getOrDefault("instance", "instance"));
+        }
+        p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, Integer.parseInt(a.getOrDefault("standbys", "0")));
+        if (a.containsKey("replication")) {
+            p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, Integer.parseInt(a.get("replication")));
+        }
+        if (a.containsKey("application-server")) {
+            p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, a.get("application-server"));
+        }
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), 1_000);
         for (Map.Entry<String, String> e : a.entrySet()) {
             if (e.getKey().startsWith("mmapstore.")) {
                 p.put(e.getKey(), e.getValue());
+            } else if (e.getKey().startsWith("streams.")) {
+                // --streams.<config> <value>: any other Kafka Streams (or client) setting
+                p.put(e.getKey().substring("streams.".length()), e.getValue());
             }
         }
 
-        KafkaStreams streams = new KafkaStreams(topology(prefix, storeKind), p);
+        String topologyKind = a.getOrDefault("topology", "crash");
+        Topology topology = switch (topologyKind) {
+            case "crash" -> topology(prefix, storeKind);
+            case "bulk" -> {
+                DUMP_STORES = new String[] {"bulk"};
+                yield bulkTopology(prefix, storeKind);
+            }
+            default -> throw new IllegalArgumentException("--topology must be crash or bulk: " + topologyKind);
+        };
+        KafkaStreams streams = new KafkaStreams(topology, p);
         streams.setStateListener((newState, oldState) -> emit("STATE", oldState, newState));
         streams.setGlobalStateRestoreListener(new StateRestoreListener() {
             @Override
@@ -118,8 +152,29 @@ public final class CrashApp {
                 emit("RESTORE_SUSPENDED", store, tp.topic(), tp.partition(), total);
             }
         });
+        streams.setStandbyUpdateListener(new StandbyUpdateListener() {
+            @Override
+            public void onUpdateStart(TopicPartition tp, String store, long startingOffset) {
+                emit("STANDBY_START", store, tp.topic(), tp.partition(), startingOffset);
+            }
+
+            @Override
+            public void onBatchLoaded(TopicPartition tp, String store, TaskId task, long batchEndOffset, long batchSize,
+                    long currentEndOffset) {
+            }
+
+            @Override
+            public void onUpdateSuspended(TopicPartition tp, String store, long storeOffset, long currentEndOffset,
+                    SuspendReason reason) {
+                emit("STANDBY_SUSPENDED", store, tp.topic(), tp.partition(), storeOffset, currentEndOffset, reason);
+            }
+        });
         streams.setUncaughtExceptionHandler(ex -> {
             emit("UNCAUGHT", ex.getClass().getName(), String.valueOf(ex.getMessage()).replace('\n', ' '));
+            // the cause chain, one line each (the disk-full test looks for the store's own exception)
+            for (Throwable c = ex.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+                emit("UNCAUGHT_CAUSE", c.getClass().getName(), String.valueOf(c.getMessage()).replace('\n', ' '));
+            }
             ex.printStackTrace();
             return StreamThreadExceptionResponse.REPLACE_THREAD;
         });
@@ -142,6 +197,14 @@ public final class CrashApp {
         sums.toStream().to(prefix + "-sums-out", Produced.with(s, s));
         KTable<String, String> joined = sums.join(profiles, (sum, profile) -> sum + "|" + profile, materialized("joined", storeKind));
         joined.toStream().to(prefix + "-join-out", Produced.with(s, s));
+        return b.build();
+    }
+
+    /** One store, {@code bulk}: the table of {@code <prefix>-input} (the restart-time test's state). */
+    static Topology bulkTopology(String prefix, String storeKind) {
+        Serde<String> s = Serdes.String();
+        StreamsBuilder b = new StreamsBuilder();
+        b.table(prefix + "-input", Consumed.with(s, s), materialized("bulk", storeKind));
         return b.build();
     }
 
@@ -170,6 +233,15 @@ public final class CrashApp {
         try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
             String line;
             while ((line = in.readLine()) != null) {
+                String[] cmd = line.trim().split(" ");
+                if (cmd[0].equals("query") && cmd.length == 5) {
+                    query(streams, cmd[1], cmd[2], cmd[3], Integer.parseInt(cmd[4]));
+                    continue;
+                }
+                if (cmd[0].equals("query1") && cmd.length == 5) {
+                    queryV1(streams, cmd[1], cmd[2], cmd[3], Integer.parseInt(cmd[4]));
+                    continue;
+                }
                 switch (line.trim()) {
                     case "dump" -> dump(streams);
                     case "stop" -> {
@@ -185,10 +257,78 @@ public final class CrashApp {
         }
     }
 
+    /**
+     * {@code query <id> <store> <key> <partition>}: an IQv2 {@link KeyQuery} through {@link KafkaStreams#query}
+     * for that one partition, active or standby (no {@code requireActive}), unbounded. Prints
+     * {@code QUERY id store key partition role outcome value}: role is {@code active}, {@code standby} or
+     * {@code none} (from {@code metadataForLocalThreads}); outcome is {@code OK}, the failure reason
+     * ({@code NOT_UP_TO_BOUND}, {@code NOT_PRESENT}, ...) or {@code EXCEPTION}; value is the answer, or
+     * {@code -} when there is none.
+     */
+    private static void query(KafkaStreams streams, String id, String store, String key, int partition) {
+        String role = role(streams, partition);
+        try {
+            StateQueryRequest<String> req = StateQueryRequest.inStore(store)
+                    .withQuery(KeyQuery.<String, String>withKey(key))
+                    .withPartitions(java.util.Set.of(partition));
+            StateQueryResult<String> res = streams.query(req);
+            QueryResult<String> r = res.getPartitionResults().get(partition);
+            if (r == null) {
+                emit("QUERY", id, store, key, partition, role, "NO_RESULT", "-");
+            } else if (r.isSuccess()) {
+                emit("QUERY", id, store, key, partition, role, "OK", r.getResult() == null ? "null" : r.getResult());
+            } else {
+                emit("QUERY", id, store, key, partition, role, r.getFailureReason(), "-");
+            }
+        } catch (RuntimeException e) {
+            emit("QUERY", id, store, key, partition, role, "EXCEPTION", e.getClass().getSimpleName());
+        }
+    }
+
+    /**
+     * {@code query1 <id> <store> <key> <partition>}: the same question through IQv1 ({@code KafkaStreams.store}
+     * for that partition, stale stores enabled, so standbys answer too). Kafka 4.3.1's RocksDBStore can
+     * deadlock an IQv2 {@code KeyQuery} against the stream thread's {@code put} (lock order store/position
+     * vs position/store, KAFKA-19629), so the RocksDB side of the standby test asks through IQv1 by default.
+     */
+    private static void queryV1(KafkaStreams streams, String id, String store, String key, int partition) {
+        String role = role(streams, partition);
+        try {
+            ReadOnlyKeyValueStore<String, String> kv = streams.store(StoreQueryParameters
+                    .fromNameAndType(store, QueryableStoreTypes.<String, String>keyValueStore())
+                    .withPartition(partition).enableStaleStores());
+            String v = kv.get(key);
+            emit("QUERY", id, store, key, partition, role, "OK", v == null ? "null" : v);
+        } catch (RuntimeException e) {
+            emit("QUERY", id, store, key, partition, role, "EXCEPTION", e.getClass().getSimpleName());
+        }
+    }
+
+    private static String role(KafkaStreams streams, int partition) {
+        String role = "none";
+        try {
+            for (ThreadMetadata t : streams.metadataForLocalThreads()) {
+                for (TaskMetadata tm : t.activeTasks()) {
+                    if (tm.taskId().partition() == partition) {
+                        role = "active";
+                    }
+                }
+                for (TaskMetadata tm : t.standbyTasks()) {
+                    if (tm.taskId().partition() == partition && !role.equals("active")) {
+                        role = "standby";
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            role = "unknown";
+        }
+        return role;
+    }
+
     /** DUMP_BEGIN, then per store its DUMP lines and DUMP_END (or DUMP_ERROR), then DUMP_DONE. */
     private static void dump(KafkaStreams streams) {
         emit("DUMP_BEGIN");
-        for (String store : STORES) {
+        for (String store : DUMP_STORES) {
             try {
                 ReadOnlyKeyValueStore<String, String> kv = streams.store(
                         StoreQueryParameters.fromNameAndType(store, QueryableStoreTypes.keyValueStore()));
