@@ -1,23 +1,13 @@
 package io.github.mmapstore.streams;
 
-import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.kstream.Windowed;
-import org.apache.kafka.streams.processor.StateStore;
-import org.apache.kafka.streams.processor.StateStoreContext;
-import org.apache.kafka.streams.query.Position;
-import org.apache.kafka.streams.query.PositionBound;
-import org.apache.kafka.streams.query.Query;
-import org.apache.kafka.streams.query.QueryConfig;
-import org.apache.kafka.streams.query.QueryResult;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.SessionStore;
 import org.apache.kafka.streams.state.internals.SessionKeySchema;
-import org.apache.kafka.streams.state.internals.StoreQueryUtils;
 
 /**
  * A {@code SessionStore<Bytes, byte[]>} on a {@link MmapSegmentedBytesStore} with Kafka's session layout
@@ -28,27 +18,10 @@ import org.apache.kafka.streams.state.internals.StoreQueryUtils;
  * {@link #findSessions(long, long)} in end-time order, as Kafka's time-ordered session store does; the
  * plain store does not support that call, as Kafka's key-ordered session store does not.
  */
-public class MmapSessionStore implements SessionStore<Bytes, byte[]> {
-    private final MmapSegmentedBytesStore bytesStore;
-    private StateStoreContext context;
+public class MmapSessionStore extends SegmentedStoreFacade implements SessionStore<Bytes, byte[]> {
 
     public MmapSessionStore(MmapSegmentedBytesStore bytesStore) {
-        this.bytesStore = bytesStore;
-    }
-
-    MmapSegmentedBytesStore bytesStore() {
-        return bytesStore;
-    }
-
-    @Override
-    public String name() {
-        return bytesStore.name();
-    }
-
-    @Override
-    public void init(StateStoreContext context, StateStore root) {
-        bytesStore.init(context, root);
-        this.context = context;
+        super(bytesStore);
     }
 
     // ---- writes ---------------------------------------------------------------------------------
@@ -123,60 +96,6 @@ public class MmapSessionStore implements SessionStore<Bytes, byte[]> {
         return backwardFindSessions(keyFrom, keyTo, 0L, Long.MAX_VALUE);
     }
 
-    // ---- Interactive Queries --------------------------------------------------------------------
-
-    @Override
-    public <R> QueryResult<R> query(Query<R> query, PositionBound positionBound, QueryConfig config) {
-        return StoreQueryUtils.handleBasicQueries(query, positionBound, config, this, getPosition(), context);
-    }
-
-    @Override
-    public Position getPosition() {
-        return bytesStore.getPosition();
-    }
-
-    // ---- commit and lifecycle -------------------------------------------------------------------
-
-    @Override
-    @SuppressWarnings("deprecation")
-    public void flush() {
-        bytesStore.flush();
-    }
-
-    @Override
-    public void commit(Map<TopicPartition, Long> changelogOffsets) {
-        bytesStore.commit(changelogOffsets);
-    }
-
-    @Override
-    public boolean managesOffsets() {
-        return true;
-    }
-
-    @Override
-    public Long committedOffset(TopicPartition partition) {
-        return bytesStore.committedOffset(partition);
-    }
-
-    @Override
-    public void close() {
-        bytesStore.close();
-    }
-
-    @Override
-    public boolean persistent() {
-        return true;
-    }
-
-    @Override
-    public boolean isOpen() {
-        return bytesStore.isOpen();
-    }
-
-    @Override
-    public String toString() {
-        return getClass().getSimpleName() + "[" + name() + "]";
-    }
 
     /** Session keys as {@code Windowed<Bytes>}. */
     static final class SessionIterator implements KeyValueIterator<Windowed<Bytes>, byte[]> {

@@ -1,24 +1,16 @@
 package io.github.mmapstore.streams;
 
 import java.nio.ByteBuffer;
-import java.util.Map;
 import java.util.NoSuchElementException;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
-import org.apache.kafka.streams.query.Position;
-import org.apache.kafka.streams.query.PositionBound;
-import org.apache.kafka.streams.query.Query;
-import org.apache.kafka.streams.query.QueryConfig;
-import org.apache.kafka.streams.query.QueryResult;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.state.WindowStoreIterator;
 import org.apache.kafka.streams.state.internals.CachingWindowStore;
-import org.apache.kafka.streams.state.internals.StoreQueryUtils;
 import org.apache.kafka.streams.state.internals.WindowKeySchema;
 import org.apache.kafka.streams.state.internals.WrappedStateStore;
 
@@ -32,24 +24,18 @@ import org.apache.kafka.streams.state.internals.WrappedStateStore;
  * {@code fetchAll} in window-start order, as Kafka's time-ordered window store does, unless Kafka's
  * caching layer sits above it (the cache merges with the store in key order, so then key order it is).
  */
-public class MmapWindowStore implements WindowStore<Bytes, byte[]> {
-    private final MmapSegmentedBytesStore bytesStore;
+public class MmapWindowStore extends SegmentedStoreFacade implements WindowStore<Bytes, byte[]> {
     private final boolean retainDuplicates;
     private final long windowSize;
     private int seqnum;
-    private StateStoreContext context;
     private boolean fetchAllByTime;
     private boolean keyRangeByTime;
     private boolean keyRangeByTimeRequested;
 
     public MmapWindowStore(MmapSegmentedBytesStore bytesStore, boolean retainDuplicates, long windowSize) {
-        this.bytesStore = bytesStore;
+        super(bytesStore);
         this.retainDuplicates = retainDuplicates;
         this.windowSize = windowSize;
-    }
-
-    MmapSegmentedBytesStore bytesStore() {
-        return bytesStore;
     }
 
     /**
@@ -61,14 +47,8 @@ public class MmapWindowStore implements WindowStore<Bytes, byte[]> {
     }
 
     @Override
-    public String name() {
-        return bytesStore.name();
-    }
-
-    @Override
     public void init(StateStoreContext context, StateStore root) {
-        bytesStore.init(context, root);
-        this.context = context;
+        super.init(context, root);
         this.fetchAllByTime = bytesStore.hasTimeIndex() && !cachedAbove(root);
         this.keyRangeByTime = fetchAllByTime && keyRangeByTimeRequested;
     }
@@ -155,60 +135,6 @@ public class MmapWindowStore implements WindowStore<Bytes, byte[]> {
                 : bytesStore.backwardFetchAll(timeFrom, timeTo), windowSize);
     }
 
-    // ---- Interactive Queries --------------------------------------------------------------------
-
-    @Override
-    public <R> QueryResult<R> query(Query<R> query, PositionBound positionBound, QueryConfig config) {
-        return StoreQueryUtils.handleBasicQueries(query, positionBound, config, this, getPosition(), context);
-    }
-
-    @Override
-    public Position getPosition() {
-        return bytesStore.getPosition();
-    }
-
-    // ---- commit and lifecycle -------------------------------------------------------------------
-
-    @Override
-    @SuppressWarnings("deprecation")
-    public void flush() {
-        bytesStore.flush();
-    }
-
-    @Override
-    public void commit(Map<TopicPartition, Long> changelogOffsets) {
-        bytesStore.commit(changelogOffsets);
-    }
-
-    @Override
-    public boolean managesOffsets() {
-        return true;
-    }
-
-    @Override
-    public Long committedOffset(TopicPartition partition) {
-        return bytesStore.committedOffset(partition);
-    }
-
-    @Override
-    public void close() {
-        bytesStore.close();
-    }
-
-    @Override
-    public boolean persistent() {
-        return true;
-    }
-
-    @Override
-    public boolean isOpen() {
-        return bytesStore.isOpen();
-    }
-
-    @Override
-    public String toString() {
-        return getClass().getSimpleName() + "[" + name() + "]";
-    }
 
     // ---- iterators ------------------------------------------------------------------------------
 
