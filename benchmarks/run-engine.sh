@@ -6,19 +6,13 @@
 ENGINE='io\.github\.mmapstore\.benchmarks\.(Put|Get|Range|Commit)Benchmark\.'
 set -euo pipefail
 cd "$(dirname "$0")/.."                         # repository root
-JDK="${JDK25:-$(ls -d /usr/lib/jvm/*25* 2>/dev/null | head -1)}"
-JAVA="$JDK/bin/java"
-DATE="$(date +%F)"
-OUT=benchmarks/results
-WORK=benchmarks/work                             # git-ignored; stores are created and deleted here
+source benchmarks/lib.sh
 mkdir -p "$OUT" "$WORK"
 
 mvn -q -pl benchmarks -am package -DskipTests
 
 # Record the machine's load while the run goes (other work on a 2-core box skews results).
-( while true; do echo "$(date +%T) $(cat /proc/loadavg)"; sleep 10; done ) > "$WORK/loadavg-$DATE.log" &
-SAMPLER=$!
-trap 'kill $SAMPLER 2>/dev/null || true' EXIT
+start_load_log "$WORK/loadavg-$DATE.log" "$WORK"
 
 "$JAVA" --add-modules jdk.incubator.vector -Dbench.dir="$WORK" \
   -jar benchmarks/target/benchmarks.jar "$ENGINE" -rf json -rff "$OUT/$DATE-engine.json" "$@"

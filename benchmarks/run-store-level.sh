@@ -14,11 +14,7 @@
 # Other arguments go to StoreLevelBenchmark (--keys N, --stores a,b, --reads N, --ranges N, --commits N, ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."                         # repository root
-JDK="${JDK25:-$(ls -d /usr/lib/jvm/*25* 2>/dev/null | head -1)}"
-JAVA="$JDK/bin/java"
-DATE="$(date +%F)"
-OUT=benchmarks/results
-WORK=benchmarks/work                             # git-ignored; stores are created and deleted here
+source benchmarks/lib.sh
 JAR="${JAR:-benchmarks/target/benchmarks.jar}"
 mkdir -p "$OUT" "$WORK"
 
@@ -33,24 +29,14 @@ if [ "${SKIP_BUILD:-0}" != "1" ]; then
 fi
 
 # On a 2-core machine anything else running skews the figures: wait for a quiet machine (bounded).
-MAX_LOAD="${MAX_LOAD:-1.5}"
-WAIT_MAX="${WAIT_MAX:-900}"
-waited=0
-while awk -v m="$MAX_LOAD" '{exit !($1 >= m)}' /proc/loadavg && [ "$waited" -lt "$WAIT_MAX" ]; do
-  echo "load average $(cut -d' ' -f1-3 /proc/loadavg) >= $MAX_LOAD, waiting ($waited/$WAIT_MAX s)"
-  sleep 30; waited=$((waited + 30))
-done
+wait_for_quiet_load "${MAX_LOAD:-1.5}" "${WAIT_MAX:-900}"
 echo "starting with load average $(cut -d' ' -f1-3 /proc/loadavg)"
 mkdir -p "$WORK" "$STORES"
 
 SUFFIX=""
 for a in "$@"; do [ "$a" = "--10m" ] && SUFFIX="-10m"; done
 LOADLOG="$WORK/loadavg-store-level$SUFFIX-$DATE.log"
-echo "$(date +%T) $(cat /proc/loadavg)" > "$LOADLOG"
-# Appends (and re-creates the directory) each time: benchmarks/work may be cleaned by other runs meanwhile.
-( while true; do sleep 10; mkdir -p "$WORK"; echo "$(date +%T) $(cat /proc/loadavg)" >> "$LOADLOG"; done ) &
-SAMPLER=$!
-trap 'kill $SAMPLER 2>/dev/null || true' EXIT
+start_load_log "$LOADLOG" "$WORK"
 
 JVM=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED "-Xms$HEAP" "-Xmx$HEAP" -XX:+UseG1GC)
 EXTRA=()

@@ -16,11 +16,7 @@
 # --warmup N, --commit-every N, --configs every-record,every-N, --topologies agg,join, --suffix S.
 set -euo pipefail
 cd "$(dirname "$0")/.."                         # repository root
-JDK="${JDK25:-$(ls -d /usr/lib/jvm/*25* 2>/dev/null | head -1)}"
-JAVA="$JDK/bin/java"
-DATE="$(date +%F)"
-OUT=benchmarks/results
-WORK=benchmarks/work                             # git-ignored
+source benchmarks/lib.sh
 JAR="${JAR:-benchmarks/target/benchmarks.jar}"
 STATES="${STORE_DIR:-$WORK/topology}"
 HEAP="${HEAP:-4g}"
@@ -31,21 +27,12 @@ if [ "${SKIP_BUILD:-0}" != "1" ]; then
 fi
 
 # On a 2-core machine anything else running skews the figures: wait for a quiet machine (bounded).
-MAX_LOAD="${MAX_LOAD:-2}"
-WAIT_MAX="${WAIT_MAX:-600}"
-waited=0
-while awk -v m="$MAX_LOAD" '{exit !($1 >= m)}' /proc/loadavg && [ "$waited" -lt "$WAIT_MAX" ]; do
-  echo "load average $(cut -d' ' -f1-3 /proc/loadavg) >= $MAX_LOAD, waiting ($waited/$WAIT_MAX s)"
-  sleep 30; waited=$((waited + 30))
-done
+wait_for_quiet_load "${MAX_LOAD:-2}" "${WAIT_MAX:-600}"
 echo "starting with load average $(cut -d' ' -f1-3 /proc/loadavg) (waited $waited s)"
 
 TAG=""; [ "${PROFILE:-0}" = "1" ] && TAG="-profile"
 LOADLOG="$WORK/loadavg-topology$TAG-$DATE.log"
-echo "$(date +%T) $(cat /proc/loadavg)" > "$LOADLOG"
-( while true; do sleep 10; mkdir -p "$WORK"; echo "$(date +%T) $(cat /proc/loadavg)" >> "$LOADLOG"; done ) &
-SAMPLER=$!
-trap 'kill $SAMPLER 2>/dev/null || true' EXIT
+start_load_log "$LOADLOG" "$WORK"
 
 JVM=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED "-Xms$HEAP" "-Xmx$HEAP" -XX:+UseG1GC)
 EXTRA=()

@@ -1,12 +1,8 @@
 package io.github.mmapstore.benchmarks;
 
-import java.awt.BasicStroke;
-import java.awt.Color;
-import java.awt.Font;
-import java.awt.FontMetrics;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
+import io.github.mmapstore.benchmarks.report.BarChart;
+import io.github.mmapstore.benchmarks.report.LoadLog;
+import io.github.mmapstore.benchmarks.report.MachineInfo;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileStore;
@@ -20,7 +16,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import javax.imageio.ImageIO;
 
 /**
  * Turns JMH's JSON output ({@code -rf json}) of the engine benchmarks into
@@ -247,13 +242,13 @@ public final class ResultsWriter {
                 """);
 
         b.append("\n## Machine\n\n");
-        b.append("- CPU: ").append(cpuModel()).append('\n');
+        b.append("- CPU: ").append(MachineInfo.cpuModel()).append('\n');
         b.append("- Cores (available to the JVM): ").append(Runtime.getRuntime().availableProcessors()).append('\n');
-        b.append("- Memory: ").append(memTotal()).append('\n');
+        b.append("- Memory: ").append(MachineInfo.memTotal()).append('\n');
         b.append("- JDK: ").append(str(first.get("jdkVersion"))).append(", ").append(str(first.get("vmName")))
                 .append(' ').append(str(first.get("vmVersion"))).append('\n');
         b.append("- JMH: ").append(str(first.get("jmhVersion"))).append('\n');
-        b.append("- Kernel: ").append(readTrim("/proc/sys/kernel/osrelease", System.getProperty("os.version")))
+        b.append("- Kernel: ").append(MachineInfo.readTrim("/proc/sys/kernel/osrelease", System.getProperty("os.version")))
                 .append(" (").append(System.getProperty("os.arch")).append(")\n");
         if (benchDir != null) {
             try {
@@ -264,35 +259,11 @@ public final class ResultsWriter {
             }
         }
         if (loadLog != null) {
-            b.append("- Load average during the run: ").append(loadSummary(loadLog))
+            b.append("- Load average during the run: ").append(LoadLog.summary(loadLog))
                     .append(" (other processes on this machine compete with the benchmark for its 2 cores)\n");
         }
         b.append('\n');
         return b.toString();
-    }
-
-    /** min / mean / max of the 1-minute load average in a log of "HH:MM:SS <contents of /proc/loadavg>". */
-    static String loadSummary(Path log) {
-        try {
-            double min = Double.MAX_VALUE;
-            double max = 0;
-            double sum = 0;
-            int n = 0;
-            for (String l : Files.readAllLines(log)) {
-                String[] p = l.trim().split("\\s+");
-                if (p.length >= 2) {
-                    double v = Double.parseDouble(p[1]);
-                    min = Math.min(min, v);
-                    max = Math.max(max, v);
-                    sum += v;
-                    n++;
-                }
-            }
-            return n == 0 ? "no samples" : String.format(Locale.ROOT,
-                    "1-min loadavg min %.2f / mean %.2f / max %.2f over %d samples", min, sum / n, max, n);
-        } catch (IOException | NumberFormatException e) {
-            return "unavailable (" + e.getMessage() + ")";
-        }
     }
 
     /** Only this report's benchmark classes (the jar also holds other benchmark families). */
@@ -338,133 +309,21 @@ public final class ResultsWriter {
         return String.format(Locale.ROOT, "%.4f×", v);
     }
 
-    static String cpuModel() {
-        try {
-            for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (l.startsWith("model name")) {
-                    return l.substring(l.indexOf(':') + 1).trim();
-                }
-            }
-        } catch (IOException ignored) {
-            // not Linux
-        }
-        return System.getProperty("os.arch");
-    }
-
-    static String memTotal() {
-        try {
-            for (String l : Files.readAllLines(Path.of("/proc/meminfo"))) {
-                if (l.startsWith("MemTotal:")) {
-                    long kb = Long.parseLong(l.replaceAll("[^0-9]", ""));
-                    return String.format(Locale.ROOT, "%.1f GiB", kb / 1024.0 / 1024.0);
-                }
-            }
-        } catch (IOException | NumberFormatException ignored) {
-            // not Linux
-        }
-        return "unknown";
-    }
-
-    static String readTrim(String path, String fallback) {
-        try {
-            return Files.readString(Path.of(path)).trim();
-        } catch (IOException e) {
-            return fallback;
-        }
-    }
-
     // ---------------------------------------------------------------------------------------------
     // Chart
 
     static void chart(List<Row> rows, Path png, String date) throws IOException {
-        int left = 380;
-        int right = 60;
-        int plotW = 560;
-        int barH = 24;
-        int gap = 12;
-        int top = 60;
-        int bottom = 50;
-        int w = left + plotW + right;
-        int h = top + rows.size() * (barH + gap) + bottom;
-        double lo = 0.01;
-        double hi = 100;
+        List<BarChart.Bar> bars = new ArrayList<>();
         for (Row r : rows) {
             double a = r.advantage();
-            if (!Double.isNaN(a) && a > 0) {
-                lo = Math.min(lo, Math.pow(10, Math.floor(Math.log10(a))));
-                hi = Math.max(hi, Math.pow(10, Math.ceil(Math.log10(a))));
-            }
+            boolean met = !Double.isNaN(r.target()) && a >= r.target();
+            boolean missed = !Double.isNaN(r.target()) && a < r.target();
+            bars.add(new BarChart.Bar(r.operation(), a, met ? BarChart.TARGET_MET : missed ? BarChart.TARGET_MISSED
+                    : a >= 1 ? BarChart.BETTER : BarChart.WORSE));
         }
-        double llo = Math.log10(lo);
-        double lhi = Math.log10(hi);
-        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
-        try {
-            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-            g.setColor(Color.WHITE);
-            g.fillRect(0, 0, w, h);
-            g.setColor(Color.BLACK);
-            g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
-            g.drawString("MmapStore advantage over Kafka's RocksDB store (" + date + ", log scale, >1 = MmapStore better)", 12, 24);
-            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-            int plotBottom = top + rows.size() * (barH + gap);
-            // decade grid
-            for (int e = (int) Math.round(llo); e <= (int) Math.round(lhi); e++) {
-                int x = left + (int) ((e - llo) / (lhi - llo) * plotW);
-                g.setColor(new Color(225, 225, 225));
-                g.drawLine(x, top - 8, x, plotBottom);
-                g.setColor(Color.DARK_GRAY);
-                String label = e >= 0 ? String.format(Locale.ROOT, "%.0f×", Math.pow(10, e))
-                        : String.format(Locale.ROOT, "%s×", Double.toString(Math.pow(10, e)));
-                g.drawString(label, x - 10, plotBottom + 18);
-            }
-            int x1 = xOf(1, llo, lhi, left, plotW);
-            int x3 = xOf(3, llo, lhi, left, plotW);
-            g.setColor(Color.BLACK);
-            g.setStroke(new BasicStroke(2f));
-            g.drawLine(x1, top - 10, x1, plotBottom);
-            g.setColor(new Color(0, 140, 0));
-            g.setStroke(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
-            g.drawLine(x3, top - 10, x3, plotBottom);
-            g.drawString("3× target", x3 + 4, top - 12);
-            g.setStroke(new BasicStroke(1f));
-            FontMetrics fm = g.getFontMetrics();
-            for (int i = 0; i < rows.size(); i++) {
-                Row r = rows.get(i);
-                int y = top + i * (barH + gap);
-                g.setColor(Color.BLACK);
-                String name = r.operation();
-                while (fm.stringWidth(name) > left - 20 && name.length() > 4) {
-                    name = name.substring(0, name.length() - 2);
-                }
-                g.drawString(name, left - 10 - fm.stringWidth(name), y + barH / 2 + 5);
-                double a = r.advantage();
-                if (Double.isNaN(a) || a <= 0) {
-                    g.drawString("n/a", x1 + 6, y + barH / 2 + 5);
-                    continue;
-                }
-                int xa = xOf(a, llo, lhi, left, plotW);
-                boolean met = !Double.isNaN(r.target()) && a >= r.target();
-                boolean missed = !Double.isNaN(r.target()) && a < r.target();
-                g.setColor(met ? new Color(46, 139, 87) : missed ? new Color(220, 120, 40) : a >= 1
-                        ? new Color(70, 130, 180) : new Color(190, 80, 80));
-                g.fillRect(Math.min(x1, xa), y, Math.max(2, Math.abs(xa - x1)), barH);
-                g.setColor(Color.BLACK);
-                String lab = fmtRatio(a);
-                int tx = a >= 1 ? xa + 6 : x1 + 6; // left of the bar would collide with the row names
-                g.drawString(lab, tx, y + barH / 2 + 5);
-            }
-            g.setColor(Color.DARK_GRAY);
-            g.drawString("green: target met, orange: target missed, blue/red: no target (better/worse)", left, h - 12);
-        } finally {
-            g.dispose();
-        }
-        ImageIO.write(img, "png", png.toFile());
-    }
-
-    private static int xOf(double v, double llo, double lhi, int left, int plotW) {
-        return left + (int) ((Math.log10(v) - llo) / (lhi - llo) * plotW);
+        BarChart.draw(new BarChart.Spec("MmapStore advantage over Kafka's RocksDB store (" + date + ", log scale, >1 = MmapStore better)",
+                380, 560, 60, 0.01, 100, 3, "3× target",
+                "green: target met, orange: target missed, blue/red: no target (better/worse)", 380, ResultsWriter::fmtRatio), bars, png);
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 package io.github.mmapstore.benchmarks.store;
 
+import io.github.mmapstore.benchmarks.Dirs;
+import io.github.mmapstore.benchmarks.report.LatencyHistogram;
 import io.github.mmapstore.streams.MmapStores;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -11,7 +13,6 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -282,7 +283,7 @@ public final class StoreLevelBenchmark {
             try {
                 store.close();
             } finally {
-                deleteRecursively(dir);
+                Dirs.deleteRecursively(dir);
             }
         }
     }
@@ -377,7 +378,7 @@ public final class StoreLevelBenchmark {
 
             // put: every key once, random order, fresh key and value arrays per record
             phase(kind, "put", true);
-            Histogram h = new Histogram();
+            LatencyHistogram h = new LatencyHistogram();
             long timed = 0;
             long cpu0 = processCpuNanos();
             long wall0 = System.nanoTime();
@@ -437,7 +438,7 @@ public final class StoreLevelBenchmark {
         long wall = System.nanoTime() - w0;
         r.put(op + ".cpu_ops_s", n / ((processCpuNanos() - cpu0) / 1e9));
         // pass 2: latency histogram (other keys of the same distribution)
-        Histogram h = new Histogram();
+        LatencyHistogram h = new LatencyHistogram();
         for (int j = n; j < 2 * n; j++) {
             Bytes k = wrapped[seq[j]];
             long a = System.nanoTime();
@@ -479,7 +480,7 @@ public final class StoreLevelBenchmark {
         }
         long wall = System.nanoTime() - w0;
         r.put("range.cpu_ops_s", n / ((processCpuNanos() - cpu0) / 1e9));
-        Histogram h = new Histogram();
+        LatencyHistogram h = new LatencyHistogram();
         for (int j = n; j < 2 * n; j++) {
             int i = rangeSeq[j];
             long a = System.nanoTime();
@@ -507,7 +508,7 @@ public final class StoreLevelBenchmark {
     /** {@code commits} cycles of 10,000 overwrites of random existing keys followed by a commit. */
     void commitCycle(String kind, KeyValueStore<Bytes, byte[]> s, Map<String, Double> r) {
         SplittableRandom rnd = new SplittableRandom(42);
-        Histogram hc = new Histogram();
+        LatencyHistogram hc = new LatencyHistogram();
         long putTime = 0;
         long commitTime = 0;
         long offset = keyCount;
@@ -540,7 +541,7 @@ public final class StoreLevelBenchmark {
     void putAllStore(String kind, Map<String, Double> r) throws IOException {
         try (Opened o = open(kind, Map.of())) {
             KeyValueStore<Bytes, byte[]> s = o.store();
-            Histogram h = new Histogram();
+            LatencyHistogram h = new LatencyHistogram();
             long timed = 0;
             phase(kind, "putAll", true);
             long cpu0 = processCpuNanos();
@@ -577,7 +578,7 @@ public final class StoreLevelBenchmark {
             KeyValueStore<Bytes, byte[]> s = o.store();
             RecordBatchingStateRestoreCallback cb = o.restoreCallback();
             r.put("restore.batching_callback", o.context().restoreCallback() instanceof RecordBatchingStateRestoreCallback ? 1.0 : 0.0);
-            Histogram h = new Histogram();
+            LatencyHistogram h = new LatencyHistogram();
             long timed = 0;
             long bytes = 0;
             phase(kind, "restore", true);
@@ -673,12 +674,12 @@ public final class StoreLevelBenchmark {
     // =============================================================================================
     // Measurement helpers
 
-    static void put(Map<String, Double> r, String op, long ops, long timedNanos, Histogram h) {
+    static void put(Map<String, Double> r, String op, long ops, long timedNanos, LatencyHistogram h) {
         r.put(op + ".ops_s", ops / (timedNanos / 1e9));
         lat(r, op, h);
     }
 
-    static void lat(Map<String, Double> r, String op, Histogram h) {
+    static void lat(Map<String, Double> r, String op, LatencyHistogram h) {
         r.put(op + ".p50_us", h.percentileNanos(50) / 1e3);
         r.put(op + ".p99_us", h.percentileNanos(99) / 1e3);
         r.put(op + ".p999_us", h.percentileNanos(99.9) / 1e3);
@@ -736,22 +737,5 @@ public final class StoreLevelBenchmark {
 
     static String fmt0(Double d) {
         return d == null ? "n/a" : String.format(Locale.ROOT, "%,.0f", d);
-    }
-
-    static void deleteRecursively(Path p) {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            s.sorted(Comparator.reverseOrder()).forEach(x -> {
-                try {
-                    Files.deleteIfExists(x);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

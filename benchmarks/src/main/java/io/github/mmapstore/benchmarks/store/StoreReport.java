@@ -1,11 +1,13 @@
 package io.github.mmapstore.benchmarks.store;
 
+import io.github.mmapstore.benchmarks.report.BarChart;
+import io.github.mmapstore.benchmarks.report.LoadLog;
+import io.github.mmapstore.benchmarks.report.MachineInfo;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.FontMetrics;
 import java.awt.Graphics2D;
-import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.lang.management.GarbageCollectorMXBean;
@@ -18,7 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import javax.imageio.ImageIO;
 
 /**
  * Writes {@code <out>/<name>.md} (table, ratios vs RocksDB, targets, settings, machine), {@code .json}
@@ -281,15 +282,15 @@ final class StoreReport {
         if (b.revision != null) {
             s.append("- Source measured: ").append(b.revision).append('\n');
         }
-        s.append("- CPU: ").append(cpuModel()).append('\n');
+        s.append("- CPU: ").append(MachineInfo.cpuModel()).append('\n');
         s.append("- Cores (available to the JVM): ").append(Runtime.getRuntime().availableProcessors()).append('\n');
-        s.append("- Memory: ").append(memTotal()).append('\n');
+        s.append("- Memory: ").append(MachineInfo.memTotal()).append('\n');
         s.append("- JDK: ").append(System.getProperty("java.vm.name")).append(' ').append(Runtime.version())
                 .append(" (").append(System.getProperty("java.vendor")).append(")\n");
         List<String> gcs = ManagementFactory.getGarbageCollectorMXBeans().stream().map(GarbageCollectorMXBean::getName).toList();
         s.append("- JVM flags: `").append(String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments()))
                 .append("`; GC: ").append(String.join(", ", gcs)).append('\n');
-        s.append("- Kernel: ").append(readTrim("/proc/sys/kernel/osrelease", System.getProperty("os.version")))
+        s.append("- Kernel: ").append(MachineInfo.readTrim("/proc/sys/kernel/osrelease", System.getProperty("os.version")))
                 .append(" (").append(System.getProperty("os.arch")).append(")\n");
         try {
             FileStore fs = Files.getFileStore(b.work);
@@ -298,75 +299,11 @@ final class StoreReport {
             s.append("- Store directory filesystem: unknown\n");
         }
         if (b.loadLog != null) {
-            s.append("- Load average: ").append(loadSummary(b.loadLog))
+            s.append("- Load average: ").append(LoadLog.summaryWithStart(b.loadLog))
                     .append(" (2 cores; other processes on this machine compete with the benchmark)\n");
         }
         s.append('\n');
         return s.toString();
-    }
-
-    /** First line, min / mean / max of the 1-minute load in a log of "HH:MM:SS <contents of /proc/loadavg>". */
-    static String loadSummary(Path log) {
-        try {
-            double min = Double.MAX_VALUE;
-            double max = 0;
-            double sum = 0;
-            int n = 0;
-            String first = null;
-            for (String l : Files.readAllLines(log)) {
-                String[] p = l.trim().split("\\s+");
-                if (p.length >= 2) {
-                    double v = Double.parseDouble(p[1]);
-                    if (first == null) {
-                        first = p[1];
-                    }
-                    min = Math.min(min, v);
-                    max = Math.max(max, v);
-                    sum += v;
-                    n++;
-                }
-            }
-            return n == 0 ? "no samples" : String.format(Locale.ROOT,
-                    "1-min loadavg at start %s; during the run min %.2f / mean %.2f / max %.2f over %d samples (every 10 s)",
-                    first, min, sum / n, max, n);
-        } catch (IOException | NumberFormatException e) {
-            return "unavailable (" + e.getMessage() + ")";
-        }
-    }
-
-    static String cpuModel() {
-        try {
-            for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (l.startsWith("model name")) {
-                    return l.substring(l.indexOf(':') + 1).trim();
-                }
-            }
-        } catch (IOException ignored) {
-            // not Linux
-        }
-        return System.getProperty("os.arch");
-    }
-
-    static String memTotal() {
-        try {
-            for (String l : Files.readAllLines(Path.of("/proc/meminfo"))) {
-                if (l.startsWith("MemTotal:")) {
-                    long kb = Long.parseLong(l.replaceAll("[^0-9]", ""));
-                    return String.format(Locale.ROOT, "%.1f GiB", kb / 1024.0 / 1024.0);
-                }
-            }
-        } catch (IOException | NumberFormatException ignored) {
-            // not Linux
-        }
-        return "unknown";
-    }
-
-    static String readTrim(String path, String fallback) {
-        try {
-            return Files.readString(Path.of(path)).trim();
-        } catch (IOException e) {
-            return fallback;
-        }
     }
 
     static String fmtNum(double v) {
@@ -444,32 +381,13 @@ final class StoreReport {
         int bottom = 60;
         int w = left + plotW + right;
         int h = top + rows.size() * groupH + bottom;
-        double lo = 0.1;
-        double hi = 10;
-        for (Row r : rows) {
-            for (String k : others) {
-                double a = r.advantage(res.get(k), base);
-                if (Double.isFinite(a) && a > 0) {
-                    lo = Math.min(lo, Math.pow(10, Math.floor(Math.log10(a))));
-                    hi = Math.max(hi, Math.pow(10, Math.ceil(Math.log10(a))));
-                }
-            }
-        }
-        double llo = Math.log10(lo);
-        double lhi = Math.log10(hi);
+        BarChart.Axis axis = BarChart.Axis.fit(0.1, 10, rows.stream().flatMapToDouble(r -> others.stream()
+                .mapToDouble(k -> r.advantage(res.get(k), base))).filter(Double::isFinite), left, plotW);
         Color[] colors = {new Color(46, 110, 180), new Color(150, 150, 150), new Color(120, 170, 220)};
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
+        Graphics2D g = BarChart.begin(img, String.format(Locale.ROOT,
+                "Store level, %,d keys (%s): advantage over Kafka's RocksDB store (log scale, >1 = better)", b.keyCount, b.date));
         try {
-            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-            g.setColor(Color.WHITE);
-            g.fillRect(0, 0, w, h);
-            g.setColor(Color.BLACK);
-            g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
-            g.drawString(String.format(Locale.ROOT, "Store level, %,d keys (%s): advantage over Kafka's RocksDB store (log scale, >1 = better)",
-                    b.keyCount, b.date), 12, 24);
-            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
             FontMetrics fm = g.getFontMetrics();
             int lx = 12;
             for (int i = 0; i < others.size(); i++) {
@@ -484,27 +402,14 @@ final class StoreReport {
             g.setColor(Color.BLACK);
             g.drawString("MmapStore target (red tick)", lx + 8, 47);
             int plotBottom = top + rows.size() * groupH;
-            for (int e = (int) Math.round(llo); e <= (int) Math.round(lhi); e++) {
-                int x = xOf(Math.pow(10, e), llo, lhi, left, plotW);
-                g.setColor(new Color(225, 225, 225));
-                g.drawLine(x, top - 8, x, plotBottom);
-                g.setColor(Color.DARK_GRAY);
-                String label = e >= 0 ? String.format(Locale.ROOT, "%.0f×", Math.pow(10, e)) : Double.toString(Math.pow(10, e)) + "×";
-                g.drawString(label, x - 10, plotBottom + 18);
-            }
-            int x1 = xOf(1, llo, lhi, left, plotW);
-            g.setColor(Color.BLACK);
-            g.setStroke(new BasicStroke(2f));
-            g.drawLine(x1, top - 10, x1, plotBottom);
+            axis.drawGrid(g, top, plotBottom);
+            int x1 = axis.drawOne(g, top, plotBottom);
             g.setStroke(new BasicStroke(1f));
             for (int i = 0; i < rows.size(); i++) {
                 Row r = rows.get(i);
                 int y = top + i * groupH;
                 g.setColor(Color.BLACK);
-                String name = r.operation();
-                while (fm.stringWidth(name) > left - 20 && name.length() > 4) {
-                    name = name.substring(0, name.length() - 2);
-                }
+                String name = BarChart.clip(fm, r.operation(), left - 20);
                 g.drawString(name, left - 10 - fm.stringWidth(name), y + others.size() * barH / 2 + 4);
                 for (int k = 0; k < others.size(); k++) {
                     double a = r.advantage(res.get(others.get(k)), base);
@@ -512,7 +417,7 @@ final class StoreReport {
                     if (!Double.isFinite(a) || a <= 0) {
                         continue;
                     }
-                    int xa = xOf(a, llo, lhi, left, plotW);
+                    int xa = axis.x(a);
                     g.setColor(colors[k % colors.length]);
                     g.fillRect(Math.min(x1, xa), yb, Math.max(2, Math.abs(xa - x1)), barH - 1);
                     g.setColor(Color.BLACK);
@@ -523,7 +428,7 @@ final class StoreReport {
                     g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
                 }
                 if (r.target() == Target.RATIO) {
-                    int xt = xOf(r.goal(), llo, lhi, left, plotW);
+                    int xt = axis.x(r.goal());
                     g.setColor(new Color(200, 60, 60));
                     g.fillRect(xt - 1, y - 2, 3, barH + 4);
                 }
@@ -534,10 +439,6 @@ final class StoreReport {
         } finally {
             g.dispose();
         }
-        ImageIO.write(img, "png", png.toFile());
-    }
-
-    private static int xOf(double v, double llo, double lhi, int left, int plotW) {
-        return left + (int) ((Math.log10(v) - llo) / (lhi - llo) * plotW);
+        BarChart.write(img, png);
     }
 }

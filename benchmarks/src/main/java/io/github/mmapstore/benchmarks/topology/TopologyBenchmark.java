@@ -1,5 +1,7 @@
 package io.github.mmapstore.benchmarks.topology;
 
+import io.github.mmapstore.benchmarks.report.LatencyHistogram;
+import io.github.mmapstore.benchmarks.report.MachineInfo;
 import io.github.mmapstore.streams.MmapDslStoreSuppliers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -150,7 +152,7 @@ public final class TopologyBenchmark {
             keyStrings[i] = String.format(Locale.ROOT, "key-%07d", i);
         }
         new SplittableRandom(7).nextBytes(joinValue);
-        loadBefore = readTrim("/proc/loadavg", "n/a");
+        loadBefore = MachineInfo.readTrim("/proc/loadavg", "n/a");
         started = Instant.now();
         for (String config : configs) {
             for (Topo topo : topos) {
@@ -177,7 +179,7 @@ public final class TopologyBenchmark {
             }
         }
         finished = Instant.now();
-        loadAfter = readTrim("/proc/loadavg", "n/a");
+        loadAfter = MachineInfo.readTrim("/proc/loadavg", "n/a");
     }
 
     Properties props(String store, Path stateDir) {
@@ -381,14 +383,6 @@ public final class TopologyBenchmark {
         a[0] = first;
         System.arraycopy(rest, 0, a, 1, rest.length);
         return a;
-    }
-
-    static String readTrim(String path, String fallback) {
-        try {
-            return Files.readString(Path.of(path)).trim();
-        } catch (IOException e) {
-            return fallback;
-        }
     }
 
     /** Aggregate of the measured runs of one (config, topology, store). */

@@ -1,15 +1,11 @@
 package io.github.mmapstore.benchmarks.topology;
 
+import io.github.mmapstore.benchmarks.report.BarChart;
+import io.github.mmapstore.benchmarks.report.LoadLog;
+import io.github.mmapstore.benchmarks.report.MachineInfo;
 import io.github.mmapstore.benchmarks.topology.TopologyBenchmark.Agg;
 import io.github.mmapstore.benchmarks.topology.TopologyBenchmark.Run;
 import io.github.mmapstore.benchmarks.topology.TopologyBenchmark.Topo;
-import java.awt.BasicStroke;
-import java.awt.Color;
-import java.awt.Font;
-import java.awt.FontMetrics;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import javax.imageio.ImageIO;
 
 /** Markdown, JSON and PNG of a {@link TopologyBenchmark} run. */
 final class TopologyReport {
@@ -177,16 +172,16 @@ final class TopologyReport {
                 .append("overhead (task bookkeeping, mock consumer/producer) that is the same for both stores and dilutes store differences.\n\n");
 
         s.append("## Machine\n\n");
-        s.append("- CPU: ").append(cpuModel()).append(", ").append(Runtime.getRuntime().availableProcessors()).append(" cores visible to the JVM\n");
-        s.append("- RAM: ").append(memTotal()).append("\n");
+        s.append("- CPU: ").append(MachineInfo.cpuModel()).append(", ").append(Runtime.getRuntime().availableProcessors()).append(" cores visible to the JVM\n");
+        s.append("- RAM: ").append(MachineInfo.memTotal()).append("\n");
         s.append("- JDK: ").append(System.getProperty("java.vm.vendor")).append(" ").append(System.getProperty("java.vm.name"))
                 .append(" ").append(System.getProperty("java.runtime.version")).append("\n");
         s.append("- JVM flags: `").append(String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments())).append("`\n");
-        s.append("- Kernel: ").append(TopologyBenchmark.readTrim("/proc/sys/kernel/osrelease", "n/a")).append(", filesystem of the state dir: ")
+        s.append("- Kernel: ").append(MachineInfo.readTrim("/proc/sys/kernel/osrelease", "n/a")).append(", filesystem of the state dir: ")
                 .append(fsType(b.work)).append("\n");
         s.append("- Load average before: `").append(b.loadBefore).append("`; after: `").append(b.loadAfter).append("`\n");
         if (b.loadLog != null) {
-            s.append("- Load during the run: ").append(loadSummary(b.loadLog)).append("\n");
+            s.append("- Load during the run: ").append(LoadLog.summaryWithStart(b.loadLog)).append("\n");
         }
         s.append("- Duration: ").append(Duration.between(b.started, b.finished).toSeconds()).append(" s (")
                 .append(b.started).append(" – ").append(b.finished).append(")\n\n");
@@ -213,122 +208,18 @@ final class TopologyReport {
     }
 
     static void chart(TopologyBenchmark b, List<Row> rows, Path png) throws IOException {
-        record Bar(String label, double value, boolean hasTarget) {
-        }
-        List<Bar> bars = new ArrayList<>();
+        List<BarChart.Bar> bars = new ArrayList<>();
         for (Row r : rows) {
             String name = r.topo().title + ", commit " + b.configLabel(r.config());
-            bars.add(new Bar(name + ": records/s", r.throughputRatio(), true));
-            bars.add(new Bar(name + ": p99 latency", r.p99Ratio(), false));
+            double t = r.throughputRatio();
+            double p = r.p99Ratio();
+            bars.add(new BarChart.Bar(name + ": records/s", t, t >= TARGET ? BarChart.TARGET_MET : BarChart.TARGET_MISSED));
+            bars.add(new BarChart.Bar(name + ": p99 latency", p, p >= 1 ? BarChart.BETTER : BarChart.WORSE));
         }
-        int left = 420;
-        int right = 70;
-        int plotW = 520;
-        int barH = 24;
-        int gap = 12;
-        int top = 60;
-        int bottom = 50;
-        int w = left + plotW + right;
-        int h = top + bars.size() * (barH + gap) + bottom;
-        double lo = 0.1;
-        double hi = 10;
-        for (Bar bar : bars) {
-            if (bar.value() > 0 && !Double.isNaN(bar.value())) {
-                lo = Math.min(lo, Math.pow(10, Math.floor(Math.log10(bar.value()))));
-                hi = Math.max(hi, Math.pow(10, Math.ceil(Math.log10(bar.value()))));
-            }
-        }
-        double llo = Math.log10(lo);
-        double lhi = Math.log10(hi);
-        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
-        try {
-            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-            g.setColor(Color.WHITE);
-            g.fillRect(0, 0, w, h);
-            g.setColor(Color.BLACK);
-            g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
-            g.drawString("Topology benchmark: MmapStore vs RocksDB (" + b.date + ", TopologyTestDriver, log scale, >1 = MmapStore better)", 12, 24);
-            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-            int plotBottom = top + bars.size() * (barH + gap);
-            for (int e = (int) Math.round(llo); e <= (int) Math.round(lhi); e++) {
-                int x = xOf(Math.pow(10, e), llo, lhi, left, plotW);
-                g.setColor(new Color(225, 225, 225));
-                g.drawLine(x, top - 8, x, plotBottom);
-                g.setColor(Color.DARK_GRAY);
-                String label = e >= 0 ? String.format(Locale.ROOT, "%.0f×", Math.pow(10, e)) : Double.toString(Math.pow(10, e)) + "×";
-                g.drawString(label, x - 10, plotBottom + 18);
-            }
-            int x1 = xOf(1, llo, lhi, left, plotW);
-            int xt = xOf(TARGET, llo, lhi, left, plotW);
-            g.setColor(Color.BLACK);
-            g.setStroke(new BasicStroke(2f));
-            g.drawLine(x1, top - 10, x1, plotBottom);
-            g.setColor(new Color(0, 140, 0));
-            g.setStroke(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
-            g.drawLine(xt, top - 10, xt, plotBottom);
-            g.drawString("2× throughput target", xt + 4, top - 12);
-            g.setStroke(new BasicStroke(1f));
-            FontMetrics fm = g.getFontMetrics();
-            for (int i = 0; i < bars.size(); i++) {
-                Bar bar = bars.get(i);
-                int y = top + i * (barH + gap);
-                g.setColor(Color.BLACK);
-                String name = bar.label();
-                while (fm.stringWidth(name) > left - 20 && name.length() > 4) {
-                    name = name.substring(0, name.length() - 2);
-                }
-                g.drawString(name, left - 10 - fm.stringWidth(name), y + barH / 2 + 5);
-                double a = bar.value();
-                if (Double.isNaN(a) || a <= 0) {
-                    g.drawString("n/a", x1 + 6, y + barH / 2 + 5);
-                    continue;
-                }
-                int xa = xOf(a, llo, lhi, left, plotW);
-                g.setColor(bar.hasTarget() ? (a >= TARGET ? new Color(46, 139, 87) : new Color(220, 120, 40))
-                        : a >= 1 ? new Color(70, 130, 180) : new Color(190, 80, 80));
-                g.fillRect(Math.min(x1, xa), y, Math.max(2, Math.abs(xa - x1)), barH);
-                g.setColor(Color.BLACK);
-                g.drawString(ratio(a), a >= 1 ? xa + 6 : x1 + 6, y + barH / 2 + 5);
-            }
-            g.setColor(Color.DARK_GRAY);
-            g.drawString("green: 2× target met, orange: missed (throughput); blue/red: p99 better/worse (no target)", left - 300, h - 12);
-        } finally {
-            g.dispose();
-        }
-        ImageIO.write(img, "png", png.toFile());
-    }
-
-    private static int xOf(double v, double llo, double lhi, int left, int plotW) {
-        return left + (int) ((Math.log10(v) - llo) / (lhi - llo) * plotW);
-    }
-
-    static String cpuModel() {
-        try {
-            for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (l.startsWith("model name")) {
-                    return l.substring(l.indexOf(':') + 1).trim();
-                }
-            }
-        } catch (IOException ignored) {
-            // not Linux
-        }
-        return System.getProperty("os.arch");
-    }
-
-    static String memTotal() {
-        try {
-            for (String l : Files.readAllLines(Path.of("/proc/meminfo"))) {
-                if (l.startsWith("MemTotal:")) {
-                    long kb = Long.parseLong(l.replaceAll("[^0-9]", ""));
-                    return String.format(Locale.ROOT, "%.1f GiB", kb / 1024.0 / 1024.0);
-                }
-            }
-        } catch (IOException | NumberFormatException ignored) {
-            // not Linux
-        }
-        return "unknown";
+        BarChart.draw(new BarChart.Spec("Topology benchmark: MmapStore vs RocksDB (" + b.date
+                + ", TopologyTestDriver, log scale, >1 = MmapStore better)", 420, 520, 70, 0.1, 10, TARGET, "2× throughput target",
+                "green: 2× target met, orange: missed (throughput); blue/red: p99 better/worse (no target)", 420 - 300,
+                TopologyReport::ratio), bars, png);
     }
 
     static String fsType(Path dir) {
@@ -344,34 +235,5 @@ final class TopologyReport {
             // no df
         }
         return "unknown";
-    }
-
-    /** First, min / mean / max of the 1-minute load in a log of "HH:MM:SS <contents of /proc/loadavg>". */
-    static String loadSummary(Path log) {
-        try {
-            double min = Double.MAX_VALUE;
-            double max = 0;
-            double sum = 0;
-            int n = 0;
-            String first = null;
-            for (String l : Files.readAllLines(log)) {
-                String[] p = l.trim().split("\\s+");
-                if (p.length >= 2) {
-                    double v = Double.parseDouble(p[1]);
-                    if (first == null) {
-                        first = p[1];
-                    }
-                    min = Math.min(min, v);
-                    max = Math.max(max, v);
-                    sum += v;
-                    n++;
-                }
-            }
-            return n == 0 ? "no samples" : String.format(Locale.ROOT,
-                    "1-min loadavg at start %s; during the run min %.2f / mean %.2f / max %.2f over %d samples (every 10 s)",
-                    first, min, sum / n, max, n);
-        } catch (IOException | NumberFormatException e) {
-            return "unavailable (" + e.getMessage() + ")";
-        }
     }
 }

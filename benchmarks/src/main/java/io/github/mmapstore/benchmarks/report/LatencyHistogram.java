@@ -1,11 +1,11 @@
-package io.github.mmapstore.benchmarks.topology;
+package io.github.mmapstore.benchmarks.report;
 
 /**
  * Log-linear latency histogram of nanosecond values (64 sub-buckets per power of two, so any recorded
  * value is reported within 1.6 %). Allocation-free recording, so it can sit inside the measured loop.
- * (Same layout as the store-level harness's histogram, which is package-private there.)
+ * Shared by the store-level and topology harnesses.
  */
-final class LatencyHistogram {
+public final class LatencyHistogram {
     private static final int SUB_BITS = 6;
     private static final int SUB = 1 << SUB_BITS;
     private final long[] counts = new long[(64 - SUB_BITS + 1) * SUB];
@@ -13,7 +13,7 @@ final class LatencyHistogram {
     private long sum;
     private long max;
 
-    void record(long nanos) {
+    public void record(long nanos) {
         long v = Math.max(0, nanos);
         counts[index(v)]++;
         total++;
@@ -23,7 +23,8 @@ final class LatencyHistogram {
         }
     }
 
-    void add(LatencyHistogram o) {
+    /** Adds all of {@code o}'s recordings to this one. */
+    public void add(LatencyHistogram o) {
         for (int i = 0; i < counts.length; i++) {
             counts[i] += o.counts[i];
         }
@@ -32,7 +33,7 @@ final class LatencyHistogram {
         max = Math.max(max, o.max);
     }
 
-    static int index(long v) {
+    public static int index(long v) {
         if (v < SUB) {
             return (int) v;
         }
@@ -41,7 +42,8 @@ final class LatencyHistogram {
         return (shift + 1) * SUB + (int) ((v >>> shift) - SUB);
     }
 
-    static double valueAt(int i) {
+    /** The middle of bucket {@code i}. */
+    public static double valueAt(int i) {
         if (i < SUB) {
             return i;
         }
@@ -51,23 +53,24 @@ final class LatencyHistogram {
         return lo + (width - 1) / 2.0;
     }
 
-    long count() {
+    public long count() {
         return total;
     }
 
-    long sumNanos() {
+    public long sumNanos() {
         return sum;
     }
 
-    double meanNanos() {
+    public double meanNanos() {
         return total == 0 ? Double.NaN : (double) sum / total;
     }
 
-    long maxNanos() {
+    public long maxNanos() {
         return max;
     }
 
-    double percentileNanos(double p) {
+    /** The value at percentile {@code p} (0..100), in nanoseconds. */
+    public double percentileNanos(double p) {
         if (total == 0) {
             return Double.NaN;
         }
