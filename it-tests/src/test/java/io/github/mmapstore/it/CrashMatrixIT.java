@@ -9,11 +9,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
@@ -22,19 +20,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.IsolationLevel;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
@@ -158,7 +146,7 @@ class CrashMatrixIT {
         String prefix = "t-" + sc;
         String appId = "crash-" + sc;
         Path work = outDir.resolve("it-work").resolve(sc);
-        deleteRecursively(work);
+        ItSupport.deleteRecursively(work);
         Files.createDirectories(work);
         cluster.createTopics(PARTITIONS, List.of(prefix + "-input", prefix + "-profiles", prefix + "-sums-out", prefix + "-join-out"));
 
@@ -176,7 +164,7 @@ class CrashMatrixIT {
         // Real timestamps (a 1970 timestamp would make records eligible for time-based retention); the
         // profiles are older than every input record, so stream-time ordering processes them first.
         long baseTimestamp = System.currentTimeMillis();
-        try (KafkaProducer<String, String> producer = producer()) {
+        try (KafkaProducer<String, String> producer = ItSupport.producer(cluster)) {
             for (Map.Entry<String, String> e : profiles.entrySet()) {
                 producer.send(new ProducerRecord<>(prefix + "-profiles", null, baseTimestamp - 60_000, e.getKey(), e.getValue())).get();
             }
@@ -245,16 +233,18 @@ class CrashMatrixIT {
             Map<String, Map<String, String>> dump = Map.of();
             if (app.awaitState("RUNNING", 120_000) == null) {
                 r.failures.add("final run: not RUNNING within 120 s (state " + app.state() + ")");
-            } else if (!waitConsumed(appId, List.of(prefix + "-input", prefix + "-profiles"), Duration.ofSeconds(180))) {
+            } else if (!ItSupport.waitConsumed(cluster, appId, List.of(prefix + "-input", prefix + "-profiles"), PARTITIONS,
+                    Duration.ofSeconds(180))) {
                 r.failures.add("final run: input not consumed within 180 s");
             } else {
-                dump = dumpStores(app);
+                dump = ItSupport.dumpStores(app, Duration.ofSeconds(60));
             }
             rs.exitCode = app.stop(60_000);
             collect(app, rs);
             r.runs.add(rs);
 
-            verify(r, eos, inputs, profiles, readAll(prefix + "-sums-out"), readAll(prefix + "-join-out"), dump);
+            verify(r, eos, inputs, profiles, ItSupport.readAll(cluster, prefix + "-sums-out", PARTITIONS),
+                    ItSupport.readAll(cluster, prefix + "-join-out", PARTITIONS), dump);
         } finally {
             r.seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
             System.out.println(describe(r));
@@ -318,30 +308,6 @@ class CrashMatrixIT {
                 .filter(x -> Long.parseLong(x[3]) == 0 && Long.parseLong(x[4]) > 0).count();
     }
 
-    /** The stores' contents read through Interactive Queries in the child; retried while a store is not queryable. */
-    private static Map<String, Map<String, String>> dumpStores(ChildApp app) throws Exception {
-        for (int attempt = 0; attempt < 10; attempt++) {
-            long sent = System.nanoTime();
-            app.send("dump");
-            Event done = app.await(e -> e.type().equals("DUMP_DONE") && e.nanos() >= sent, 60_000);
-            if (done == null) {
-                break;
-            }
-            List<Event> mine = app.events.stream().filter(e -> e.nanos() >= sent && e.nanos() <= done.nanos()).toList();
-            if (mine.stream().anyMatch(e -> e.type().equals("DUMP_ERROR"))) {
-                Thread.sleep(1_000);
-                continue;
-            }
-            Map<String, Map<String, String>> out = new HashMap<>();
-            for (Event e : mine) {
-                if (e.type().equals("DUMP")) {
-                    out.computeIfAbsent(e.field(0), k -> new TreeMap<>()).put(e.field(1), e.field(2));
-                }
-            }
-            return out;
-        }
-        return Map.of();
-    }
 
     // ---- oracle -----------------------------------------------------------------------------------
 
@@ -356,8 +322,8 @@ class CrashMatrixIT {
             a[1] += in.inc();
             expected.computeIfAbsent(in.key(), k -> new ArrayList<>()).add(a[0] + "," + a[1] + "," + in.seq());
         }
-        Map<String, List<String>> actual = group(sumsOut);
-        Map<String, List<String>> actualJoin = group(joinOut);
+        Map<String, List<String>> actual = ItSupport.group(sumsOut);
+        Map<String, List<String>> actualJoin = ItSupport.group(joinOut);
         r.expectedOutputs = inputs.size();
         r.actualOutputs = sumsOut.size();
         if (eos) {
@@ -372,8 +338,8 @@ class CrashMatrixIT {
                 r.duplicates += extra;
                 if ((lost > 0 || extra > 0 || !got.equals(e.getValue())) && r.failures.size() < 20) {
                     r.failures.add("sums-out of " + e.getKey() + " differs from the oracle: lost " + lost + ", extra " + extra
-                            + "; first difference at index " + firstDiff(e.getValue(), got) + " expected "
-                            + around(e.getValue(), firstDiff(e.getValue(), got)) + " got " + around(got, firstDiff(e.getValue(), got)));
+                            + "; first difference at index " + ItSupport.firstDiff(e.getValue(), got) + " expected "
+                            + around(e.getValue(), ItSupport.firstDiff(e.getValue(), got)) + " got " + around(got, ItSupport.firstDiff(e.getValue(), got)));
                 }
                 // join: a contiguous suffix of the sums sequence, each joined with the profile
                 String profile = profiles.get(e.getKey());
@@ -385,7 +351,7 @@ class CrashMatrixIT {
                     if (r.failures.size() < 20) {
                         r.failures.add("join-out of " + e.getKey() + " is not a suffix of the oracle: got " + gotJoin.size()
                                 + " records, expected up to " + exJoin.size() + ", first difference at index "
-                                + firstDiff(exJoin, gotJoin));
+                                + ItSupport.firstDiff(exJoin, gotJoin));
                     }
                 }
             }
@@ -445,23 +411,7 @@ class CrashMatrixIT {
         }
     }
 
-    private static Map<String, List<String>> group(List<ConsumerRecord<String, String>> recs) {
-        Map<String, List<String>> m = new TreeMap<>();
-        for (ConsumerRecord<String, String> rec : recs) {
-            m.computeIfAbsent(rec.key(), k -> new ArrayList<>()).add(rec.value());
-        }
-        return m;
-    }
 
-    private static int firstDiff(List<String> a, List<String> b) {
-        int n = Math.min(a.size(), b.size());
-        for (int i = 0; i < n; i++) {
-            if (!a.get(i).equals(b.get(i))) {
-                return i;
-            }
-        }
-        return n;
-    }
 
     private static List<String> around(List<String> l, int i) {
         return l.subList(Math.max(0, Math.min(l.size(), i - 1)), Math.min(l.size(), i + 2));
@@ -469,68 +419,8 @@ class CrashMatrixIT {
 
     // ---- Kafka helpers ------------------------------------------------------------------------------
 
-    private KafkaProducer<String, String> producer() {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
-    }
 
-    /** True once the application's committed offsets reach the end of its input topics. */
-    private boolean waitConsumed(String appId, List<String> topics, Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        try (Admin admin = cluster.admin()) {
-            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-            for (String t : topics) {
-                for (int p = 0; p < PARTITIONS; p++) {
-                    latest.put(new TopicPartition(t, p), OffsetSpec.latest());
-                }
-            }
-            Map<TopicPartition, Long> ends = admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS).entrySet().stream()
-                    .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
-            while (System.nanoTime() < deadline) {
-                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(appId)
-                        .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
-                boolean done = ends.entrySet().stream().allMatch(e -> e.getValue() == 0
-                        || committed.get(e.getKey()) != null && committed.get(e.getKey()).offset() >= e.getValue());
-                if (done) {
-                    return true;
-                }
-                Thread.sleep(250);
-            }
-        }
-        return false;
-    }
 
-    /** Everything committed in a topic, read with isolation.level=read_committed. */
-    private List<ConsumerRecord<String, String>> readAll(String topic) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, IsolationLevel.READ_COMMITTED.toString().toLowerCase());
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
-        List<ConsumerRecord<String, String>> out = new ArrayList<>();
-        try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
-            List<TopicPartition> tps = new ArrayList<>();
-            for (int i = 0; i < PARTITIONS; i++) {
-                tps.add(new TopicPartition(topic, i));
-            }
-            c.assign(tps);
-            c.seekToBeginning(tps);
-            Map<TopicPartition, Long> ends = c.endOffsets(tps, Duration.ofSeconds(30));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            while (tps.stream().anyMatch(tp -> c.position(tp) < ends.get(tp))) {
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("could not read " + topic + " to its end " + ends);
-                }
-                c.poll(Duration.ofMillis(500)).forEach(out::add);
-            }
-        }
-        out.sort(Comparator.comparingInt((ConsumerRecord<String, String> x) -> x.partition()).thenComparingLong(ConsumerRecord::offset));
-        return out;
-    }
 
     // ---- reporting ----------------------------------------------------------------------------------
 
@@ -588,11 +478,11 @@ class CrashMatrixIT {
                     .anyMatch(x -> Long.parseLong(x[3]) == 0 && Long.parseLong(x[4]) > 0)).count();
             long tail = after.stream().flatMap(rs -> rs.restores.stream()).filter(x -> Long.parseLong(x[3]) > 0).count();
             long restored = after.stream().flatMap(rs -> rs.restores.stream())
-                    .mapToLong(x -> parseLeadingLong(x[5])).sum();
+                    .mapToLong(x -> ItSupport.leadingLong(x[5])).sum();
             int wipes = after.stream().mapToInt(rs -> rs.wipedTasks).sum();
             List<Long> times = after.stream().map(rs -> rs.msToRunning).filter(x -> x != null).sorted().toList();
             List<Long> restoredTimes = after.stream().map(rs -> rs.msToRestored).filter(x -> x != null).sorted().toList();
-            long maxPerRestart = after.stream().mapToLong(rs -> rs.restores.stream().mapToLong(x -> parseLeadingLong(x[5])).sum())
+            long maxPerRestart = after.stream().mapToLong(rs -> rs.restores.stream().mapToLong(x -> ItSupport.leadingLong(x[5])).sum())
                     .max().orElse(0);
             Map<String, Long> fullPerStore = after.stream().flatMap(rs -> rs.restores.stream())
                     .filter(x -> Long.parseLong(x[3]) == 0 && Long.parseLong(x[4]) > 0)
@@ -630,22 +520,5 @@ class CrashMatrixIT {
         System.out.println(md);
     }
 
-    private static long parseLeadingLong(String s) {
-        int i = 0;
-        while (i < s.length() && Character.isDigit(s.charAt(i))) {
-            i++;
-        }
-        return i == 0 ? 0 : Long.parseLong(s.substring(0, i));
-    }
 
-    private static void deleteRecursively(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(p)) {
-            for (Path x : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(x);
-            }
-        }
-    }
 }
