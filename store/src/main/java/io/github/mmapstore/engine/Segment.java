@@ -255,12 +255,6 @@ final class Segment implements SegmentRows {
         return true;
     }
 
-    /** An extra column by number, or null when this segment has none; pages are checked as read. */
-    MemorySegment extraColumn(int id) {
-        long[] c = columns.get(id);
-        return c == null ? null : file.asSlice(c[0], c[1]);
-    }
-
     // ---- reference counting --------------------------------------------------------------------
 
     boolean tryAcquire() {

@@ -255,11 +255,6 @@ public class MmapKeyValueStore implements KeyValueStore<Bytes, byte[]> {
         core.simulateCrash();
     }
 
-    /** The engine behind this store, for the typed stores built on it (embeddings). */
-    protected StoreEngine engineForSubclasses() {
-        return core.engine();
-    }
-
     @Override
     public String toString() {
         return getClass().getSimpleName() + "[" + name() + "]";

@@ -257,11 +257,6 @@ final class StoreCore {
 
     private long selfCheckpoints;
 
-    /** Checkpoints this store made by itself under exactly-once since it opened. */
-    long selfCheckpoints() {
-        return selfCheckpoints;
-    }
-
     // ---- restore --------------------------------------------------------------------------------
 
     /**
