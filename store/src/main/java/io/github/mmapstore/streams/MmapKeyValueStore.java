@@ -255,6 +255,11 @@ public class MmapKeyValueStore implements KeyValueStore<Bytes, byte[]> {
         core.simulateCrash();
     }
 
+    /** The engine behind this store, for typed stores and tools built on it (the embedding benchmark). */
+    protected StoreEngine engineForSubclasses() {
+        return core.engine();
+    }
+
     @Override
     public String toString() {
         return getClass().getSimpleName() + "[" + name() + "]";
