@@ -42,13 +42,14 @@ final class ItSupport {
     record Input(String key, long seq, long inc) {
     }
 
-    static KafkaProducer<String, String> producer(KafkaCluster cluster) {
+    /** The test-input producer: idempotent, acks=all, and its flush() fails if any record was not written. */
+    static CheckedProducer producer(KafkaCluster cluster) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
+        return new CheckedProducer(p);
     }
 
     /** The partition Kafka's default partitioner gives a String key. */

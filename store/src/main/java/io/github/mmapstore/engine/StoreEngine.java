@@ -1309,6 +1309,14 @@ public final class StoreEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * What stopped this engine (a checksum failure, an I/O error), or null while it works. A stopped
+     * engine refuses every call until it is closed and reopened.
+     */
+    public EngineException failure() {
+        return failure;
+    }
+
     private void checkWritable() {
         checkReadable();
     }

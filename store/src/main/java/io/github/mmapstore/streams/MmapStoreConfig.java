@@ -11,7 +11,7 @@ import org.apache.kafka.common.config.ConfigException;
  * them with their defaults.
  */
 public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, long restoreCommitBytes,
-                              Duration eosCheckpointInterval) {
+                              Duration eosCheckpointInterval, Duration damageCheckInterval) {
     public static final String PREFIX = "mmapstore.";
     public static final String MAX_KEY_BYTES = "max.key.bytes";
     public static final String MAX_VALUE_BYTES = "max.value.bytes";
@@ -22,10 +22,12 @@ public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, lo
     public static final String COMPACTION_BUDGET_MS = "compaction.budget.ms";
     public static final String RESTORE_COMMIT_BYTES = "restore.commit.bytes";
     public static final String EOS_CHECKPOINT_INTERVAL_MS = "eos.checkpoint.interval.ms";
+    public static final String DAMAGE_CHECK_INTERVAL_MS = "damage.check.interval.ms";
 
     public static final long DEFAULT_COMPACTION_BUDGET_MS = 20;
     public static final long DEFAULT_RESTORE_COMMIT_BYTES = 256L * 1024 * 1024;
     public static final long DEFAULT_EOS_CHECKPOINT_INTERVAL_MS = 1000;
+    public static final long DEFAULT_DAMAGE_CHECK_INTERVAL_MS = 1000;
 
     /** Reads the keys with the {@value #PREFIX} prefix already stripped (as appConfigsWithPrefix returns them). */
     public static MmapStoreConfig from(Map<String, Object> props) {
@@ -39,7 +41,9 @@ public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, lo
         long budget = longValue(props, COMPACTION_BUDGET_MS, DEFAULT_COMPACTION_BUDGET_MS, 0, Long.MAX_VALUE / 1_000_000);
         long restore = longValue(props, RESTORE_COMMIT_BYTES, DEFAULT_RESTORE_COMMIT_BYTES, 1, Long.MAX_VALUE);
         long eosInterval = longValue(props, EOS_CHECKPOINT_INTERVAL_MS, DEFAULT_EOS_CHECKPOINT_INTERVAL_MS, -1, Long.MAX_VALUE / 1_000_000);
-        return new MmapStoreConfig(e, Duration.ofMillis(budget), restore, Duration.ofMillis(eosInterval));
+        long damageInterval = longValue(props, DAMAGE_CHECK_INTERVAL_MS, DEFAULT_DAMAGE_CHECK_INTERVAL_MS, 0, Long.MAX_VALUE / 1_000_000);
+        return new MmapStoreConfig(e, Duration.ofMillis(budget), restore, Duration.ofMillis(eosInterval),
+                Duration.ofMillis(damageInterval));
     }
 
     private static long longValue(Map<String, Object> props, String key, long def, long min, long max) {

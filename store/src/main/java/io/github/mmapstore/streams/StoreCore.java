@@ -87,6 +87,8 @@ final class StoreCore {
     // Self-checkpoints under exactly-once (see TransactionWatcher); null when not applicable.
     private TransactionWatcher watcher;
     private InternalProcessorContext<?, ?> internalContext;
+    // Gets the task rebuilt when a store is found damaged (see DamageWatch); null for standby tasks.
+    private DamageWatch damageWatch;
     private long seenCommits = -1;
     private long lastSelfCheckpointMs;
 
@@ -132,6 +134,7 @@ final class StoreCore {
         Object consistency = context.appConfigs().get(CONSISTENCY_ENABLED);
         this.consistencyEnabled = consistency != null && Boolean.parseBoolean(consistency.toString());
         setUpSelfCheckpoints(context);
+        setUpDamageWatch(context);
         boolean deferred = lazy && !dir.exists();
         if (!deferred) {
             openEngine();
@@ -143,6 +146,9 @@ final class StoreCore {
             throw ex;
         }
         open = true;
+        if (damageWatch != null) {
+            damageWatch.register(this);
+        }
     }
 
     private void closeEngineAfterFailure() {
@@ -206,6 +212,30 @@ final class StoreCore {
         }
     }
 
+    private void setUpDamageWatch(StateStoreContext context) {
+        long interval = config.damageCheckInterval().toMillis();
+        if (interval > 0 && context instanceof InternalProcessorContext<?, ?> ictx && isActiveTask(ictx)) {
+            Object guarantee = context.appConfigs().get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG);
+            boolean eos = guarantee != null && guarantee.toString().startsWith("exactly_once");
+            this.damageWatch = DamageWatch.of(ictx, eos, config.damageCheckInterval());
+        }
+    }
+
+    /** Whether the context belongs to an active task; contexts of Kafka's test kits may not know. */
+    private static boolean isActiveTask(InternalProcessorContext<?, ?> ictx) {
+        try {
+            return ictx.taskType() == Task.TaskType.ACTIVE;
+        } catch (RuntimeException noStateManager) {
+            return false;
+        }
+    }
+
+    /** The checksum failure that stopped this store's engine, or null. */
+    CorruptionException damage() {
+        StoreEngine e = engine;
+        return e != null && e.failure() instanceof CorruptionException c ? c : null;
+    }
+
     /**
      * Called by the stores before each write on the processing thread. Under exactly-once, when Kafka
      * has committed a transaction since this store last looked and the checkpoint interval has passed,
@@ -213,6 +243,9 @@ final class StoreCore {
      * the store is then committed data, so after a crash Kafka replays only what came later.
      */
     void beforeWrite() {
+        if (damageWatch != null) {
+            damageWatch.onTaskThread();
+        }
         if (watcher == null) {
             return;
         }
@@ -435,6 +468,9 @@ final class StoreCore {
             return;
         }
         open = false;
+        if (damageWatch != null) {
+            damageWatch.unregister(this);
+        }
         if (!openIterators.isEmpty()) {
             if (clean) {
                 LOG.warn("Closing {} open iterators for store {}", openIterators.size(), name);
@@ -477,6 +513,12 @@ final class StoreCore {
 
     /** Kafka's exception for an engine failure during {@code action}. */
     RuntimeException translate(String action, EngineException ex) {
+        CorruptionException damage = ex instanceof CorruptionException c ? c
+                : ex instanceof EngineClosedException && ex.getCause() instanceof CorruptionException c ? c : null;
+        if (damage != null && open && damageWatch != null && damageWatch.onTaskThreadNow()) {
+            // on the task's thread: make Kafka Streams reopen the task, which rebuilds the store
+            return damageWatch.rebuild(name, damage);
+        }
         if (ex instanceof EngineClosedException) {
             if (!open) {
                 return new InvalidStateStoreException("Store " + name + " is currently closed");
