@@ -10,11 +10,14 @@ package io.github.mmapstore.engine;
  * DELETE  payload: key
  * COMMIT  payload: sequence number u64 | has metadata u8 | metadata
  * DROP_BELOW payload: partition u64 (partitioned engines: every key of a lower partition is gone)
+ * END     payload: number of the next log file u64 (the last frame of a log that was rotated)
  * </pre>
  *
  * The header checksum lets recovery tell a torn tail (a partial header, a frame that runs past the end
  * of the file, or zeros to the end) from damage (anything else), which it reports as corruption rather
- * than silently dropping committed writes.
+ * than silently dropping committed writes. The END frame lets it tell a rotated log that lost its tail
+ * (to a truncation that happened to fall on a frame boundary, say) from one that ended there: without
+ * it, the records cut from an older log would vanish while a commit in a newer log claimed them.
  */
 final class LogFormat {
     static final long MAGIC = 0x31474F4C54534D4DL; // "MMSTLOG1"
@@ -25,12 +28,13 @@ final class LogFormat {
     static final byte DELETE = 2;
     static final byte COMMIT = 3;
     static final byte DROP_BELOW = 4;
+    static final byte END = 5;
 
     private LogFormat() {
     }
 
     static boolean knownType(byte t) {
-        return t == PUT || t == DELETE || t == COMMIT || t == DROP_BELOW;
+        return t == PUT || t == DELETE || t == COMMIT || t == DROP_BELOW || t == END;
     }
 
     static int varintSize(int v) {

@@ -129,6 +129,15 @@ final class LogWriter implements AutoCloseable {
         sealFrame(start, LogFormat.COMMIT, payload);
     }
 
+    /** The last frame of a log being rotated: names the log that continues it. */
+    void appendEnd(long nextLogNumber) throws IOException {
+        ensure(LogFormat.FRAME_HEADER_BYTES + 8);
+        int start = buf.position();
+        buf.position(start + LogFormat.FRAME_HEADER_BYTES);
+        buf.putLong(nextLogNumber);
+        sealFrame(start, LogFormat.END, 8);
+    }
+
     void appendDropBelow(long partition) throws IOException {
         ensure(LogFormat.FRAME_HEADER_BYTES + 8);
         int start = buf.position();

@@ -301,15 +301,24 @@ public final class StoreEngine implements AutoCloseable {
             for (int i = 0; i < needed.size(); i++) {
                 long number = needed.get(i);
                 Path p = logs.get(number);
+                long[] endsWith = {-1}; // the next log's number when the last frame is END, else -1
                 LogScanner.Result res = LogScanner.scan(p, number, (type, payload, off, end) -> {
+                    endsWith[0] = -1;
                     if (type == LogFormat.COMMIT) {
                         last[0] = commitPoint(number, end, payload, p, off);
+                    } else if (type == LogFormat.END) {
+                        if (payload.byteSize() != 8) {
+                            throw new CorruptionException(p, off, "log end record has a bad length");
+                        }
+                        endsWith[0] = payload.get(SegmentFormat.U64, 0);
                     }
                 });
                 // Logs rotated since the last commit are synced only by the next commit, so after a power
                 // loss any of them may end torn (or lack its header). That is harmless as long as no commit
-                // follows the damage: the commit that would have synced them never happened.
-                if (res.torn() && tornLog < 0) {
+                // follows the damage: the commit that would have synced them never happened. A log that
+                // has a successor but does not end with the END frame naming it lost its tail: the same.
+                boolean cutShort = i + 1 < needed.size() && endsWith[0] != needed.get(i + 1);
+                if ((res.torn() || cutShort) && tornLog < 0) {
                     tornAt = res.validEnd();
                     tornLog = number;
                 }
@@ -317,7 +326,7 @@ public final class StoreEngine implements AutoCloseable {
             CommitPoint cp = last[0];
             if (cp != null && tornLog >= 0 && cp.logNumber() > tornLog) {
                 throw new CorruptionException(logs.get(tornLog), tornAt,
-                        "log file ends in a torn record but a later log file holds a commit");
+                        "log file ends early (a torn record, or cut short of its END record) but a later log file holds a commit");
             }
 
             // Pass 2: replay up to the commit point into the memtable, flushing as it fills.
@@ -798,9 +807,11 @@ public final class StoreEngine implements AutoCloseable {
             // Nothing here is synced: until the next commit the flushed data is uncommitted, and that
             // commit syncs the old log, the new log and the segment before its own COMMIT record (see
             // syncDeferred), so the writer never waits for the device in the middle of a put.
+            long nextLog = fileNumbers.getAndIncrement();
+            log.appendEnd(nextLog);
             log.drain();
             unsynced.add(log.path());
-            LogWriter next = LogWriter.create(dir, fileNumbers.getAndIncrement(), config.logBufferBytes(), false);
+            LogWriter next = LogWriter.create(dir, nextLog, config.logBufferBytes(), false);
             log.close();
             log = next;
             config.faults().at(FaultInjector.Point.FLUSH_AFTER_LOG_ROTATED);

@@ -13,6 +13,7 @@ import org.apache.kafka.streams.errors.TaskMigratedException;
 import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.internals.InternalProcessorContext;
+import org.apache.kafka.streams.processor.internals.ProcessorNode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,8 +24,11 @@ import org.slf4j.LoggerFactory;
  * next open, after which Kafka Streams restores the store from its changelog. But only the task's own
  * thread can make Kafka Streams close and reopen the task, and only by throwing from a call Kafka makes on
  * that thread. When an Interactive Queries read finds the damage and the task then sees no input, nothing
- * would ever reopen it. So the first write on the task's thread schedules a wall-clock punctuation that
- * looks at the task's stores; the stores' own writes and reads on that thread look too.
+ * would ever reopen it. So the task's first store, when Kafka initialises it on the task's thread, schedules a
+ * wall-clock punctuation that looks at the task's stores; the stores' own writes and reads on that thread
+ * look too. A punctuation needs a processor node to run under; no processor of the topology is at hand
+ * while stores initialise, so the watch schedules under a node of its own that processes nothing. Each
+ * punctuation marks the task as needing a commit, so an idle task commits once per interval.
  *
  * <p>What is thrown decides what Kafka Streams does, and must never let a wrong result out:
  * <ul>
@@ -50,7 +54,7 @@ final class DamageWatch {
     private final Set<StoreCore> stores = ConcurrentHashMap.newKeySet();
     private volatile Thread taskThread;
     private Cancellable schedule;
-    // set when the context cannot schedule punctuations (test contexts): the stores' own calls still look
+    // set when the context cannot schedule punctuations (contexts of test kits)
     private boolean unschedulable;
 
     private DamageWatch(InternalProcessorContext<?, ?> context, boolean exactlyOnce, Duration interval) {
@@ -64,8 +68,32 @@ final class DamageWatch {
         return WATCHES.computeIfAbsent(context, c -> new DamageWatch(c, exactlyOnce, interval));
     }
 
+    /** Called when Kafka initialises one of the task's stores (on the task's thread): watches it. */
     void register(StoreCore store) {
         stores.add(store);
+        scheduleOnce();
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private synchronized void scheduleOnce() {
+        if (schedule != null || unschedulable) {
+            return;
+        }
+        InternalProcessorContext raw = context;
+        ProcessorNode<?, ?, ?, ?> previous = raw.currentNode();
+        if (previous == null) {
+            raw.setCurrentNode(new ProcessorNode<>("mmapstore-damage-watch"));
+        }
+        try {
+            schedule = context.schedule(interval, PunctuationType.WALL_CLOCK_TIME, now -> check());
+        } catch (UnsupportedOperationException | IllegalStateException notHere) {
+            unschedulable = true; // contexts of Kafka's test kits: the stores' own calls still look
+            LOG.debug("Task {} cannot schedule the damage check: {}", context.taskId(), notHere.getMessage());
+        } finally {
+            if (previous == null) {
+                raw.setCurrentNode(null);
+            }
+        }
     }
 
     /** A store closed: it is no longer watched; the last one to close stops the punctuation. */
@@ -82,25 +110,10 @@ final class DamageWatch {
         }
     }
 
-    /**
-     * Called before each write on the task's thread (a processor is running, so a punctuation can be
-     * scheduled): remembers the thread and schedules the check once.
-     */
+    /** Called before each write on the task's thread: remembers which thread that is. */
     void onTaskThread() {
         if (taskThread == null) {
             taskThread = Thread.currentThread();
-        }
-        if (schedule == null && !unschedulable && context.currentNode() != null) {
-            synchronized (this) {
-                if (schedule == null && !unschedulable) {
-                    try {
-                        schedule = context.schedule(interval, PunctuationType.WALL_CLOCK_TIME, now -> check());
-                    } catch (UnsupportedOperationException | IllegalStateException notHere) {
-                        unschedulable = true;
-                        LOG.debug("Task {} cannot schedule the damage check: {}", context.taskId(), notHere.getMessage());
-                    }
-                }
-            }
         }
     }
 

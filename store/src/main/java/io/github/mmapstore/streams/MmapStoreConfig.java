@@ -27,7 +27,7 @@ public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, lo
     public static final long DEFAULT_COMPACTION_BUDGET_MS = 20;
     public static final long DEFAULT_RESTORE_COMMIT_BYTES = 256L * 1024 * 1024;
     public static final long DEFAULT_EOS_CHECKPOINT_INTERVAL_MS = 1000;
-    public static final long DEFAULT_DAMAGE_CHECK_INTERVAL_MS = 1000;
+    public static final long DEFAULT_DAMAGE_CHECK_INTERVAL_MS = 5000;
 
     /** Reads the keys with the {@value #PREFIX} prefix already stripped (as appConfigsWithPrefix returns them). */
     public static MmapStoreConfig from(Map<String, Object> props) {

@@ -55,6 +55,7 @@ class DamageWatchTest {
         props.put("mmapstore.fsync", "false");
         props.put("mmapstore.memtable.bytes", "8192"); // segments after a few hundred records
         props.put("mmapstore.compaction.budget.ms", "0");
+        props.put("mmapstore.damage.check.interval.ms", "1000");
         return new TopologyTestDriver(builder.build(), props);
     }
 
