@@ -15,15 +15,23 @@ import java.util.List;
 
 /**
  * The durable root of a store: the live segments (newest first), the first log file still needed, the
- * last sequence number and the commit metadata as of the last checkpoint. Written only when the segment
- * set changes (a flush reaching a commit, a compaction); commits in between live in the log.
+ * last sequence number and the commit metadata as of the last checkpoint, and where in the first log the
+ * COMMIT record of that checkpoint ends ({@code commitEnd}; 0 when the state needs nothing from the log).
+ * Written only when the segment set changes (a flush reaching a commit, a compaction); commits in between
+ * live in the log.
+ *
+ * <p>Why {@code commitEnd}: the records between the log's start and that COMMIT record belong to the
+ * checkpointed state but live only in the log. If the log loses them (a truncation), recovery must not
+ * fall back to the manifest's metadata as if nothing were missing: it reports corruption instead.
  *
  * <p>Replaced atomically: write {@code MANIFEST.tmp}, fsync it, rename over {@code MANIFEST}, fsync
  * the directory. A crash before the rename leaves the old manifest in force.
  */
-record Manifest(long nextFileNumber, long lastSeq, long logStart, List<SegmentRef> segments, byte[] metadata) {
+record Manifest(long nextFileNumber, long lastSeq, long logStart, long commitEnd, List<SegmentRef> segments,
+                byte[] metadata) {
     static final long MAGIC = 0x314E414D54534D4DL; // "MMSTMAN1" little-endian
-    static final int FORMAT_VERSION = 1;
+    /** 2 added {@code commitEnd}; version 1 manifests are read with commitEnd 0. */
+    static final int FORMAT_VERSION = 2;
     private static final int HEADER_BYTES = 8 + 4 + 4 + 4 + 4;
 
     /** One live segment as the manifest knows it; the file's own footer is checked against this. */
@@ -35,14 +43,14 @@ record Manifest(long nextFileNumber, long lastSeq, long logStart, List<SegmentRe
     }
 
     static Manifest empty() {
-        return new Manifest(2, 0, 1, List.of(), null);
+        return new Manifest(2, 0, 1, 0, List.of(), null);
     }
 
     byte[] encode() {
         int metaLen = metadata == null ? 0 : metadata.length;
-        int bodyLen = 8 + 8 + 8 + 4 + segments.size() * 24 + 1 + 4 + metaLen;
+        int bodyLen = 8 + 8 + 8 + 8 + 4 + segments.size() * 24 + 1 + 4 + metaLen;
         ByteBuffer body = ByteBuffer.allocate(bodyLen).order(ByteOrder.LITTLE_ENDIAN);
-        body.putLong(nextFileNumber).putLong(lastSeq).putLong(logStart).putInt(segments.size());
+        body.putLong(nextFileNumber).putLong(lastSeq).putLong(logStart).putLong(commitEnd).putInt(segments.size());
         for (SegmentRef s : segments) {
             body.putLong(s.number()).putLong(s.fileSize()).putLong(s.rows());
         }
@@ -74,7 +82,7 @@ record Manifest(long nextFileNumber, long lastSeq, long logStart, List<SegmentRe
         if (magic != MAGIC) {
             throw new CorruptionException(file, 0, "not a manifest (bad magic number)");
         }
-        if (version != FORMAT_VERSION) {
+        if (version != FORMAT_VERSION && version != 1) {
             throw new IncompatibleFormatException("store manifest " + file + " has format version " + version
                     + "; this MmapStore reads version " + FORMAT_VERSION
                     + ". Open it with the MmapStore release that wrote it, or delete the directory to rebuild it from the changelog.");
@@ -89,6 +97,10 @@ record Manifest(long nextFileNumber, long lastSeq, long logStart, List<SegmentRe
             long next = in.getLong();
             long seq = in.getLong();
             long logStart = in.getLong();
+            long commitEnd = version >= 2 ? in.getLong() : 0;
+            if (commitEnd < 0) {
+                throw new CorruptionException(file, HEADER_BYTES + 24, "negative commit position " + commitEnd);
+            }
             int count = in.getInt();
             List<SegmentRef> segs = new ArrayList<>(count);
             for (int i = 0; i < count; i++) {
@@ -104,7 +116,7 @@ record Manifest(long nextFileNumber, long lastSeq, long logStart, List<SegmentRe
             if (in.hasRemaining()) {
                 throw new CorruptionException(file, in.position(), "trailing bytes after manifest body");
             }
-            return new Manifest(next, seq, logStart, segs, meta);
+            return new Manifest(next, seq, logStart, commitEnd, segs, meta);
         } catch (RuntimeException e) {
             if (e instanceof CorruptionException ce) {
                 throw ce;

@@ -262,7 +262,7 @@ public final class StoreEngine implements AutoCloseable {
             long logNumber = Math.max(maxNumber + 1, 1);
             r.created = true;
             r.log = LogWriter.create(dir, logNumber, config.logBufferBytes(), config.fsync());
-            r.manifest = new Manifest(logNumber + 1, 0, logNumber, List.of(), null);
+            r.manifest = new Manifest(logNumber + 1, 0, logNumber, 0, List.of(), null);
             r.manifest.write(dir, config.fsync(), FaultInjector.NONE);
             r.nextFileNumber = logNumber + 1;
             return r;
@@ -324,6 +324,11 @@ public final class StoreEngine implements AutoCloseable {
                 }
             }
             CommitPoint cp = last[0];
+            if (m.commitEnd() > 0 && (cp == null || cp.logNumber() == m.logStart() && cp.end() < m.commitEnd())) {
+                // the log lost records that the manifest's checkpoint holds only there
+                throw new CorruptionException(startLog, m.commitEnd(), "log ends before the commit the manifest records"
+                        + " (its COMMIT record ends at byte " + m.commitEnd() + ")");
+            }
             if (cp != null && tornLog >= 0 && cp.logNumber() > tornLog) {
                 throw new CorruptionException(logs.get(tornLog), tornAt,
                         "log file ends early (a torn record, or cut short of its END record) but a later log file holds a commit");
@@ -409,7 +414,7 @@ public final class StoreEngine implements AutoCloseable {
                 r.segments = all;
                 long newLog = r.nextFileNumber++;
                 r.log = LogWriter.create(dir, newLog, config.logBufferBytes(), config.fsync());
-                r.manifest = new Manifest(r.nextFileNumber, r.seq, newLog, refs(all), r.metadata);
+                r.manifest = new Manifest(r.nextFileNumber, r.seq, newLog, 0, refs(all), r.metadata);
                 r.manifest.write(dir, config.fsync(), FaultInjector.NONE);
                 for (Segment d : droppedSegs) {
                     d.markObsolete();
@@ -767,7 +772,8 @@ public final class StoreEngine implements AutoCloseable {
     private void checkpoint() throws IOException {
         List<Segment> all = new ArrayList<>(pending);
         all.addAll(committed);
-        Manifest next = new Manifest(fileNumbers.get(), seq, log.number(), refs(all), lastCommitMetadata);
+        // called right after a commit's sync: the log ends with that commit's COMMIT record
+        Manifest next = new Manifest(fileNumbers.get(), seq, log.number(), log.size(), refs(all), lastCommitMetadata);
         next.write(dir, config.fsync(), config.faults());
         long oldStart = manifest.logStart();
         manifest = next;
@@ -1079,8 +1085,8 @@ public final class StoreEngine implements AutoCloseable {
     private void installCompaction(Compaction done) throws IOException {
         Segment out = done.finish(config.fsync());
         List<Segment> next = replaceRun(committed, done.inputs(), out);
-        Manifest m = new Manifest(fileNumbers.get(), manifest.lastSeq(), manifest.logStart(), refs(next),
-                manifest.metadata());
+        Manifest m = new Manifest(fileNumbers.get(), manifest.lastSeq(), manifest.logStart(), manifest.commitEnd(),
+                refs(next), manifest.metadata());
         try {
             m.write(dir, config.fsync(), config.faults());
         } catch (IOException | RuntimeException e) {

@@ -38,21 +38,21 @@ class ManifestTest {
         List<Manifest.SegmentRef> refs = List.of(new Manifest.SegmentRef(17, 123_456, 99),
                 new Manifest.SegmentRef(5, Long.MAX_VALUE, 0), new Manifest.SegmentRef(3, 64, 1));
         for (byte[] meta : new byte[][] {null, new byte[0], b("offsets"), new byte[70_000]}) {
-            Manifest m = new Manifest(42, Long.MAX_VALUE - 1, 9, refs, meta);
+            Manifest m = new Manifest(42, Long.MAX_VALUE - 1, 9, 77, refs, meta);
             Manifest back = Manifest.decode(dir.resolve("M"), m.encode());
             assertSame(back, m);
         }
-        Manifest empty = new Manifest(2, 0, 1, List.of(), null);
+        Manifest empty = new Manifest(2, 0, 1, 0, List.of(), null);
         assertSame(Manifest.decode(dir.resolve("M"), empty.encode()), empty);
     }
 
     @Test
     void writeReadRoundTripReplacesAtomically() throws IOException {
         assertThat(Manifest.read(dir)).as("no manifest yet").isNull();
-        Manifest m1 = new Manifest(10, 100, 3, List.of(new Manifest.SegmentRef(4, 1000, 10)), b("one"));
+        Manifest m1 = new Manifest(10, 100, 3, 120, List.of(new Manifest.SegmentRef(4, 1000, 10)), b("one"));
         m1.write(dir, false, FaultInjector.NONE);
         assertSame(Manifest.read(dir), m1);
-        Manifest m2 = new Manifest(11, 200, 5, List.of(), null);
+        Manifest m2 = new Manifest(11, 200, 5, 0, List.of(), null);
         // A crash between writing the temporary file and the rename leaves the old manifest in force.
         assertThatThrownBy(() -> m2.write(dir, false, p -> {
             if (p == FaultInjector.Point.MANIFEST_AFTER_TEMP_WRITTEN) {
@@ -67,7 +67,7 @@ class ManifestTest {
 
     @Test
     void damagedManifestIsCorruptionNotIncompatible() throws IOException {
-        byte[] bytes = new Manifest(10, 100, 3, List.of(), b("x")).encode();
+        byte[] bytes = new Manifest(10, 100, 3, 64, List.of(), b("x")).encode();
         for (int pos = 0; pos < bytes.length; pos++) {
             byte[] d = bytes.clone();
             d[pos] ^= 1;
@@ -135,7 +135,7 @@ class ManifestTest {
         buildStore();
         Path mf = dir.resolve(FileNames.MANIFEST);
         byte[] original = Files.readAllBytes(mf);
-        assertThatThrownBy(() -> Manifest.decode(mf, withVersion(original, 2))).isInstanceOf(IncompatibleFormatException.class);
+        assertThatThrownBy(() -> Manifest.decode(mf, withVersion(original, Manifest.FORMAT_VERSION + 7))).isInstanceOf(IncompatibleFormatException.class);
         Files.write(mf, withVersion(original, Manifest.FORMAT_VERSION + 1));
         Map<String, byte[]> before = snapshot(dir);
 

@@ -123,4 +123,34 @@ class RotatedLogRecoveryTest {
             assertThat(e.openReport().rebuiltAfterCorruption()).isTrue();
         }
     }
+
+    /**
+     * A commit that finds a finished flush writes a manifest whose first log holds the records written
+     * since the rotation, up to that commit's COMMIT record. Cutting that log before the COMMIT record
+     * must not let the store open at the manifest's metadata without those records.
+     */
+    @Test
+    void logCutBeforeTheCommitTheManifestRecordsIsCorruption(@TempDir Path other) throws IOException {
+        try (StoreEngine e = StoreEngine.open(other, config(FaultInjector.NONE))) {
+            for (int i = 0; i < KEYS; i++) {
+                e.put(b(key(i)), b("value-" + i + "-".repeat(20)));
+            }
+            e.commit(b("checkpointed"));
+        }
+        Manifest m = Manifest.read(other);
+        assertThat(m.commitEnd()).as("the manifest records where its commit ends").isPositive();
+        Path first = FileNames.log(other, m.logStart());
+        List<Frame> fs = frames(first);
+        assertThat(fs).extracting(Frame::type).contains(LogFormat.PUT);
+        long cut = fs.get(0).end(); // keep one record: a clean frame boundary, no torn tail
+        try (FileChannel ch = FileChannel.open(first, StandardOpenOption.WRITE)) {
+            ch.truncate(cut);
+        }
+        try (StoreEngine e = StoreEngine.open(other, config(FaultInjector.NONE))) {
+            OpenReport r = e.openReport();
+            assertThat(r.rebuiltAfterCorruption()).isTrue();
+            assertThat(r.reason()).contains("ends before the commit the manifest records");
+            assertThat(e.lastCommitMetadata()).isNull();
+        }
+    }
 }
