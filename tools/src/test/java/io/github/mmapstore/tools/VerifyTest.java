@@ -5,12 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.mmapstore.engine.StoreEngine;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.CRC32C;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -143,6 +146,59 @@ class VerifyTest {
         Cli r = Cli.run("verify", dir.toString());
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(r.out()).contains("torn tail (recoverable): 64 bytes");
+    }
+
+    /** A log file as LogWriter writes it: header, then one COMMIT frame without metadata. */
+    static byte[] logWithCommit(long number, long seq) {
+        ByteBuffer b = ByteBuffer.allocate(24 + 13 + 9).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(0x31474F4C54534D4DL).putInt(1).putLong(number);
+        b.putInt(crc(b.array(), 0, 20));
+        byte[] payload = ByteBuffer.allocate(9).order(ByteOrder.LITTLE_ENDIAN).putLong(seq).put((byte) 0).array();
+        int frame = b.position();
+        b.putInt(payload.length).put((byte) 3).putInt(crc(payload, 0, payload.length));
+        b.putInt(crc(b.array(), frame, 9));
+        b.put(payload);
+        return b.array();
+    }
+
+    static int crc(byte[] bytes, int off, int len) {
+        CRC32C c = new CRC32C();
+        c.update(bytes, off, len);
+        return (int) c.getValue();
+    }
+
+    @Test
+    void tornTailFollowedByACommitInALaterLogIsDamage() throws IOException {
+        Path log = log();
+        long size = Files.size(log);
+        Files.write(log, new byte[] {5, 0, 0, 0, 1}, StandardOpenOption.APPEND);
+        long number = Long.parseLong(log.getFileName().toString().substring(0, 12));
+        Path next = dir.resolve(String.format("%012d.log", number + 1));
+        Files.write(next, logWithCommit(number + 1, 1_000_000));
+        Cli r = Cli.run("verify", dir.toString());
+        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.out()).contains("DAMAGE      " + log + " at byte offset " + size
+                + ": log file ends in a torn record (5 bytes) but a later log file holds a commit");
+        // ... as recovery sees it.
+        try (StoreEngine e = TestStores.open(dir)) {
+            assertThat(e.openReport().rebuiltAfterCorruption()).isTrue();
+        }
+    }
+
+    @Test
+    void crashLeftoversAreNotes() throws IOException {
+        StoreEngine e = TestStores.open(dir);
+        e.put(b("pending"), b("flushed, never committed"));
+        e.flush();
+        e.abandon();
+        Cli r = Cli.run("verify", dir.toString());
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("(3 segment files, 2 log files")
+                .contains("not named by the manifest: an uncommitted flush or merge output");
+        Cli inspect = Cli.run("inspect", dir.toString());
+        assertThat(inspect.out()).contains("unnamed");
+        Cli dump = Cli.run("dump", dir.toString(), "--from", "pending", "--to", "pending");
+        assertThat(dump.out()).isEmpty();
     }
 
     @Test
