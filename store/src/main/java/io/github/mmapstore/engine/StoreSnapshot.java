@@ -120,7 +120,7 @@ public final class StoreSnapshot implements AutoCloseable {
     private final List<Segment> segments;
     private final List<SegmentInfo> segmentInfos;
     private final List<LogInfo> logs;
-    private final List<Long> obsoleteLogs;
+    private final List<Path> obsoleteLogs;
     private final Memtable tail;
     private final StoreFiles files;
     private final String corruptMarker;
@@ -148,12 +148,7 @@ public final class StoreSnapshot implements AutoCloseable {
         }
         this.segmentInfos = List.copyOf(infos);
         this.logs = List.copyOf(logs);
-        List<Long> obsolete = new ArrayList<>();
-        for (long n : files.logs().keySet()) {
-            if (n < m.logStart()) {
-                obsolete.add(n);
-            }
-        }
+        List<Path> obsolete = new ArrayList<>(files.logs().headMap(m.logStart()).values());
         this.obsoleteLogs = List.copyOf(obsolete);
         this.tail = tail;
         this.files = files;
@@ -400,8 +395,8 @@ public final class StoreSnapshot implements AutoCloseable {
         return logs;
     }
 
-    /** Numbers of log files before the manifest's log start: no longer needed, deleted by the next open or checkpoint. */
-    public List<Long> obsoleteLogs() {
+    /** Log files before the manifest's log start: no longer needed, deleted by the next open or checkpoint. */
+    public List<Path> obsoleteLogs() {
         return obsoleteLogs;
     }
 

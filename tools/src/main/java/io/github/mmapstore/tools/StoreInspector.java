@@ -86,8 +86,7 @@ final class StoreInspector {
         }
         long other = 0;
         List<String> obsolete = new ArrayList<>();
-        for (long n : s.obsoleteLogs()) {
-            Path p = s.directory().resolve(String.format("%012d.log", n));
+        for (Path p : s.obsoleteLogs()) {
             obsolete.add(p.getFileName().toString());
             other += sizeOrZero(p);
         }

@@ -3,6 +3,8 @@ package io.github.mmapstore.tools;
 import static io.github.mmapstore.tools.TestStores.b;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.mmapstore.engine.EngineConfig;
 import io.github.mmapstore.engine.StoreEngine;
 import io.github.mmapstore.streams.CommitMetadata;
@@ -137,7 +139,7 @@ class InspectTest {
     }
 
     @Test
-    void textAndJsonThroughTheCommandLine() {
+    void textAndJsonThroughTheCommandLine() throws IOException {
         Path dir = TestStores.storeDir(tmp, "app-1", "0_0", "counts");
         build(dir);
         Cli text = Cli.run("inspect", tmp.toString());
@@ -153,12 +155,26 @@ class InspectTest {
 
         Cli json = Cli.run("inspect", "--json", dir.toString());
         assertThat(json.exit()).as(json.toString()).isZero();
-        assertThat(json.out())
-                .contains("\"label\": \".\"")
-                .contains("\"liveRows\": 255")
-                .contains("\"rows\": 475")
-                .contains("\"topic\": \"app-1-counts-changelog\",\n            \"partition\": 0,\n            \"offset\": 4242")
-                .contains("\"utf8\": \"k000\"");
+        JsonNode root = new ObjectMapper().readTree(json.out());
+        JsonNode store = root.get("stores").get(0);
+        assertThat(store.get("label").asText()).isEqualTo(".");
+        assertThat(store.get("store").asText()).isEqualTo("counts");
+        assertThat(store.get("formatVersions").get("segment").asInt()).isEqualTo(1);
+        assertThat(store.get("totals").get("liveRows").asLong()).isEqualTo(255);
+        assertThat(store.get("totals").get("rows").asLong()).isEqualTo(475);
+        assertThat(store.get("totals").get("spaceAmplification").asDouble()).isGreaterThan(1.0);
+        assertThat(store.get("segments")).hasSize(2);
+        assertThat(store.get("segments").get(1).get("liveRows").asLong()).isEqualTo(140);
+        assertThat(store.get("segments").get(1).get("firstKey").get("utf8").asText()).isEqualTo("k000");
+        assertThat(store.get("segments").get(1).get("firstKey").get("hex").asText()).isEqualTo("6b303030");
+        assertThat(store.get("logs").get(0).get("commits").asLong()).isEqualTo(2);
+        JsonNode offset = store.get("commitMetadata").get("offsets").get(0);
+        assertThat(offset.get("topic").asText()).isEqualTo("app-1-counts-changelog");
+        assertThat(offset.get("partition").asInt()).isZero();
+        assertThat(offset.get("offset").asLong()).isEqualTo(4242);
+        assertThat(store.get("commitMetadata").get("position").get(1).get("offset").asLong()).isEqualTo(778);
+        assertThat(store.get("quarantines")).isEmpty();
+        assertThat(store.get("corruptionMarker").isNull()).isTrue();
     }
 
     @Test
@@ -209,6 +225,30 @@ class InspectTest {
         Cli dump = Cli.run("dump", "--format", "hex", dir.toString());
         assertThat(dump.exit()).as(dump.toString()).isZero();
         assertThat(dump.out()).isEqualTo(DumpTest.expected(model, ByteText.Format.HEX));
+    }
+
+    @Test
+    void timestampedEmbeddingStoresAreRecognisedToo() {
+        Path dir = tmp.resolve("temb");
+        EngineConfig cfg = TestStores.config().withColumns(new EmbeddingFormat.Columns(3, 8));
+        TreeMap<byte[], byte[]> model = TestStores.model();
+        try (StoreEngine e = StoreEngine.open(dir, cfg)) {
+            for (int i = 0; i < 20; i++) {
+                byte[] emb = EmbeddingFormat.encode(new float[] {i, -i, 0.5f}, 1f, i, new byte[0]);
+                byte[] v = ByteBuffer.allocate(8 + emb.length).putLong(1_700_000_000_000L + i).put(emb).array();
+                e.put(b(key(i)), v);
+                model.put(b(key(i)), v);
+            }
+            e.flush();
+            e.commit(null);
+        }
+        StoreReport r = StoreInspector.inspect(StoreLocator.find(dir).get(0));
+        assertThat(r.embedding().dimension()).isEqualTo(3);
+        assertThat(r.embedding().prefix()).isEqualTo(8);
+        Cli dump = Cli.run("dump", "--format", "hex", dir.toString());
+        assertThat(dump.out()).isEqualTo(DumpTest.expected(model, ByteText.Format.HEX));
+        Cli text = Cli.run("inspect", dir.toString());
+        assertThat(text.out()).contains("kind        embedding store, dimension 3, timestamped values");
     }
 
     @Test
