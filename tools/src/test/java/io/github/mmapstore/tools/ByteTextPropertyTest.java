@@ -7,7 +7,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 
 /** What {@code dump} prints for a key can be given back as {@code --from}/{@code --to} and means the same bytes. */
-class ByteTextProperties {
+class ByteTextPropertyTest {
     @Property(tries = 500)
     void autoFormatReadsBackAsTheSameKey(@ForAll byte[] key) {
         String shown = ByteText.format(key, ByteText.Format.AUTO);

@@ -24,7 +24,7 @@ import net.jqwik.api.lifecycle.AfterContainer;
  * Every byte of a closed store is covered by a checksum: changing any one byte of the manifest, a
  * segment or a log makes {@code verify} report damage in that very file.
  */
-class VerifyProperties {
+class VerifyPropertyTest {
     private static Path pristine;
     private Path copy;
 
