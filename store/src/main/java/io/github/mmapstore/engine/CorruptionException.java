@@ -11,11 +11,13 @@ import java.nio.file.Path;
 public final class CorruptionException extends EngineException {
     private final Path file;
     private final long offset;
+    private final String detail;
 
     public CorruptionException(Path file, long offset, String what) {
         super("corruption in " + file + " at byte offset " + offset + ": " + what);
         this.file = file;
         this.offset = offset;
+        this.detail = what;
     }
 
     /** The damaged file. */
@@ -26,5 +28,10 @@ public final class CorruptionException extends EngineException {
     /** Byte offset in {@link #file()} where the damage was found. */
     public long offset() {
         return offset;
+    }
+
+    /** What was wrong, without the file and offset (the store inspector lists those separately). */
+    public String detail() {
+        return detail;
     }
 }

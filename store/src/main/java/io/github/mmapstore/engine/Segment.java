@@ -233,6 +233,13 @@ final class Segment implements SegmentRows {
         return lastKey;
     }
 
+    /** The footer's column directory: column number to {offset, length}, in column-number order. */
+    java.util.SortedMap<Integer, long[]> columnDirectory() {
+        java.util.SortedMap<Integer, long[]> out = new java.util.TreeMap<>();
+        columns.forEach((id, c) -> out.put(id, c.clone()));
+        return out;
+    }
+
     /** In a partitioned engine, the partition of every row: the first 8 key bytes, big-endian. */
     long partition() {
         return KeyOrder.prefix(firstKey);
@@ -398,6 +405,15 @@ final class Segment implements SegmentRows {
             rowColumns[i] = extraRows(i, row, row + 1);
         }
         return extension.join(stored, rowColumns);
+    }
+
+    /** The row's bytes in the value column as stored, without extension columns (the store inspector). */
+    byte[] storedValue(long row) {
+        long s = valueStart(row);
+        long e = valueStart(row + 1);
+        checkRange(s, e, values.byteSize(), valuesBase, row, "value");
+        verify(valuesBase + s, e - s);
+        return values.asSlice(s, e - s).toArray(ValueLayout.JAVA_BYTE);
     }
 
     private MemorySegment extraRows(int index, long fromRow, long toRow) {

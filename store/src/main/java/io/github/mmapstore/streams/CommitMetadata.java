@@ -10,12 +10,13 @@ import org.apache.kafka.streams.query.Position;
 /**
  * What a Kafka store commits atomically with its data through the engine: the changelog offsets Kafka
  * handed to {@code commit(Map)} and the Interactive Queries position. Versioned so that later releases
- * can add fields.
+ * can add fields. Public so that the store inspector ({@code mmapstore inspect}) can decode it from a
+ * store directory; stores themselves are its only writers.
  */
-record CommitMetadata(Map<TopicPartition, Long> offsets, Position position) {
+public record CommitMetadata(Map<TopicPartition, Long> offsets, Position position) {
     private static final byte VERSION = 1;
 
-    CommitMetadata {
+    public CommitMetadata {
         offsets = Map.copyOf(offsets);
     }
 
@@ -23,7 +24,7 @@ record CommitMetadata(Map<TopicPartition, Long> offsets, Position position) {
         return new CommitMetadata(Map.of(), Position.emptyPosition());
     }
 
-    byte[] encode() {
+    public byte[] encode() {
         int size = 1 + 4;
         for (TopicPartition tp : offsets.keySet()) {
             size += 2 + utf8(tp.topic()).length + 4 + 8;
@@ -51,7 +52,7 @@ record CommitMetadata(Map<TopicPartition, Long> offsets, Position position) {
     }
 
     /** Decodes what {@link #encode()} wrote; null input (a store never committed) is empty metadata. */
-    static CommitMetadata decode(byte[] bytes) {
+    public static CommitMetadata decode(byte[] bytes) {
         if (bytes == null) {
             return empty();
         }
