@@ -7,7 +7,7 @@ import org.apache.kafka.streams.processor.StateRestoreListener;
 
 /**
  * A {@link StateRestoreListener} that shows restores as they happen, on a {@link ProgressBar} that opens
- * with the first restore that has records to replay (its total grows as more partitions start), and
+ * when the first records are replayed (its total grows as more partitions start), and
  * keeps per-store totals for the report: partitions restored, records replayed, time from each
  * partition's restore start to its end (summed).
  */
@@ -20,6 +20,7 @@ public final class RestoreProgress implements StateRestoreListener {
     private final Map<TopicPartition, Long> started = new java.util.HashMap<>();
     private final String label;
     private ProgressBar bar;
+    private long announced;
 
     public RestoreProgress(String label) {
         this.label = label;
@@ -30,17 +31,19 @@ public final class RestoreProgress implements StateRestoreListener {
         started.put(tp, System.nanoTime());
         stores.computeIfAbsent(store, s -> new long[3])[0]++;
         long toReplay = Math.max(0, endingOffset - startingOffset);
-        if (toReplay > 0) {
-            if (bar == null) {
-                bar = new ProgressBar(label, 0, "records");
-            }
-            // an upper bound: the offsets include transaction markers, which are not records
+        // an upper bound: the offsets include transaction markers, which are not records
+        announced += toReplay;
+        if (bar != null) {
             bar.addToTotal(toReplay);
         }
     }
 
     @Override
     public synchronized void onBatchRestored(TopicPartition tp, String store, long batchEndOffset, long numRestored) {
+        if (bar == null && numRestored > 0) {
+            // opened by the first records replayed: a restore of nothing but transaction markers shows no bar
+            bar = new ProgressBar(label, announced, "records");
+        }
         if (bar != null) {
             bar.step(numRestored);
         }

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
-import java.util.List;
 import java.util.stream.Stream;
 
 /** The local state directories of the examples: prepare, measure, wipe. */
@@ -48,21 +47,6 @@ public final class StateDirs {
         }
         try (Stream<Path> s = Files.walk(dir)) {
             return s.anyMatch(p -> Files.isDirectory(p) && p.getFileName().toString().equals(name));
-        }
-    }
-
-    /**
-     * Deletes Kafka Streams' {@code .checkpoint} files under {@code dir}: what a crashed exactly-once
-     * application leaves behind, since Kafka writes them only when a task closes cleanly.
-     * Returns how many were deleted.
-     */
-    public static int deleteKafkaCheckpoints(Path dir) throws IOException {
-        try (Stream<Path> s = Files.walk(dir)) {
-            List<Path> files = s.filter(p -> p.getFileName().toString().equals(".checkpoint")).toList();
-            for (Path f : files) {
-                Files.delete(f);
-            }
-            return files.size();
         }
     }
 
