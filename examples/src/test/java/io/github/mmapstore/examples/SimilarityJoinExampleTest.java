@@ -2,6 +2,11 @@ package io.github.mmapstore.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.mmapstore.examples.shared.EmbeddedKafka;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.junit.jupiter.api.Test;
 
 /** The main example end to end, in-process, at a small size: its in-process broker, its topology, its checks. */
@@ -24,11 +29,17 @@ class SimilarityJoinExampleTest {
     }
 
     @Test
-    void unbatchedJoinGivesTheSameExactAnswers() throws Exception {
-        SimilarityJoinExample.Result r = SimilarityJoinExample.run(SimilarityJoinExample.Options.parse(
-                "--memories", "1000", "--queries", "100", "--clusters", "4", "--partitions", "1", "--batch", "1"));
+    void runsAgainstAnExistingClusterUnbatchedAndCleansUpItsTopics() throws Exception {
+        try (EmbeddedKafka cluster = EmbeddedKafka.start();
+             Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
+            SimilarityJoinExample.Result r = SimilarityJoinExample.run(SimilarityJoinExample.Options.parse(
+                    "--bootstrap-servers", cluster.bootstrapServers(),
+                    "--memories", "1000", "--queries", "100", "--clusters", "4", "--partitions", "1", "--batch", "1"));
 
-        assertThat(r.failures()).isEmpty();
-        assertThat(r.exactAnswers()).isEqualTo(100);
+            assertThat(r.failures()).isEmpty();
+            assertThat(r.exactAnswers()).isEqualTo(100);
+            // only the broker's own topics are left: the run's inputs, outputs and internal topics are gone
+            assertThat(admin.listTopics().names().get(30, TimeUnit.SECONDS)).allMatch(t -> t.startsWith("__"));
+        }
     }
 }

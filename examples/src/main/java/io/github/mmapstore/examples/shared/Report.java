@@ -30,6 +30,9 @@ public final class Report {
     }
 
     public static String bytes(long b) {
+        if (b < 0) {
+            return "-" + bytes(-b);
+        }
         if (b < 1024) {
             return b + " B";
         }
