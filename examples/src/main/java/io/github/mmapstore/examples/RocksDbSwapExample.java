@@ -316,9 +316,11 @@ public final class RocksDbSwapExample {
         row("state directory on disk after close", bytes(r.diskBytes()), bytes(m.diskBytes()));
         row("heap grown while running (after full GC)", bytes(r.heapGrowthBytes()), bytes(m.heapGrowthBytes()));
         row("resident memory grown while running", bytes(r.rssGrowthBytes()), bytes(m.rssGrowthBytes()));
-        say("(one run each, on a shared machine. After the crash RocksDB was wiped and restored in full, as Kafka does for a"
-                + " store not closed cleanly under exactly-once; MmapStore replayed only what came after its last commit, which it"
-                + " makes by itself at most every mmapstore.eos.checkpoint.interval.ms (1 s by default). The heap and resident"
+        say("(one run each, on a shared machine. After the crash Kafka wiped the RocksDB stores and restored them in full, as it"
+                + " does under exactly-once for a store not closed cleanly. MmapStore replayed only the changelog records after its own"
+                + " last commit; it commits on its first write after a Kafka transaction, at most every"
+                + " mmapstore.eos.checkpoint.interval.ms (1 s by default), so here, where the child processed the later orders in"
+                + " about a second and then wrote nothing more, that is about the later orders' changes. The heap and resident"
                 + " figures are the whole JVM's and indicative only: RocksDB's memory is native and counts only in the resident"
                 + " size, MmapStore's memtables are on the heap and its mapped pages count in the resident size.)");
     }
@@ -371,8 +373,8 @@ public final class RocksDbSwapExample {
                 streams.awaitRunning();
                 readOutputs(streams);
                 processing = streams.elapsedNanos();
-                say("processed %,d input records in %s from start (%s) to every result visible to read_committed consumers",
-                        opts.orders() + opts.customers(), secs(processing), rate(opts.orders() + opts.customers(), processing));
+                say("processed %,d input records in %s from start to every result visible to read_committed consumers (%s)",
+                        opts.orders() + opts.customers(), secs(processing), rate(opts.orders() + opts.customers(), processing, "records"));
                 heap = usedHeapAfterGc() - heap0;
                 rss = residentBytes() - rss0;
             } finally {

@@ -262,8 +262,8 @@ public final class SimilarityJoinExample {
                 matches = joinQueries(streams);
                 long q1 = System.nanoTime();
                 queriesPerSecond = opts.queries() / ((q1 - q0) / 1e9);
-                say("all %,d queries answered in %s: %s queries joined end to end (produce, fan-out, search, merge, "
-                        + "exactly-once commit, read_committed)", opts.queries(), secs(q1 - q0), rate(opts.queries(), q1 - q0));
+                say("all %,d queries answered in %s: %s end to end (produce, fan-out, search, merge, exactly-once commit, "
+                        + "read_committed)", opts.queries(), secs(q1 - q0), rate(opts.queries(), q1 - q0, "queries"));
 
                 section("3. results");
                 printSamples(matches);
@@ -329,8 +329,9 @@ public final class SimilarityJoinExample {
                 });
             }
             long p1 = System.nanoTime();
-            say("loaded %,d memories into table '%s' (MmapStores.timestampedEmbeddingStore, cosine) in %s: %s memories "
-                    + "(produce, process, exactly-once commit)", opts.memories(), SimilarityJoinTopology.MEMORY_STORE, secs(p1 - p0), rate(opts.memories(), p1 - p0));
+            say("loaded %,d memories into table '%s' (MmapStores.timestampedEmbeddingStore, cosine) in %s: %s "
+                    + "(produce, process, exactly-once commit)", opts.memories(), SimilarityJoinTopology.MEMORY_STORE, secs(p1 - p0),
+                    rate(opts.memories(), p1 - p0, "memories"));
             return opts.memories() / ((p1 - p0) / 1e9);
         }
 
@@ -534,7 +535,7 @@ public final class SimilarityJoinExample {
                         fail("the full restore replayed " + memoryRecords + " memory records, fewer than the " + opts.memories() + " memories");
                     }
                     say("  %,d records replayed in %s (from start to the table answering): %s", sumRestored, secs(answering),
-                            rate(sumRestored, answering));
+                            rate(sumRestored, answering, "records"));
                 } else {
                     say("  %,d of %,d changelog records replayed (%.2f%%): MmapStore committed its changelog offsets with its data, "
                                     + "so only what came after its last commit is read again", sumRestored, sumChangelog,

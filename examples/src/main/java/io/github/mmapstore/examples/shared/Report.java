@@ -24,9 +24,9 @@ public final class Report {
         return String.format(Locale.ROOT, "%.1f ms", nanos / 1e6);
     }
 
-    /** {@code count} per second over {@code nanos}. */
-    public static String rate(long count, long nanos) {
-        return String.format(Locale.ROOT, "%,.0f/s", count / Math.max(1e-9, nanos / 1e9));
+    /** {@code count} per second over {@code nanos}, e.g. {@code "12,345 records/s"}. */
+    public static String rate(long count, long nanos, String unit) {
+        return String.format(Locale.ROOT, "%,.0f %s/s", count / Math.max(1e-9, nanos / 1e9), unit);
     }
 
     public static String bytes(long b) {
