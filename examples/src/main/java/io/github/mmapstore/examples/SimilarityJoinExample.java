@@ -353,7 +353,7 @@ public final class SimilarityJoinExample {
                     producer.flush();
                 }
                 long deadline = System.nanoTime() + StreamsApp.WAIT.toNanos();
-                try (ProgressBar bar = new ProgressBar("joined (read_committed)", opts.queries(), "queries")) {
+                try (ProgressBar bar = new ProgressBar("matches read", opts.queries(), "queries")) {
                     while (matches.size() < opts.queries()) {
                         streams.checkHealthy();
                         if (System.nanoTime() > deadline) {

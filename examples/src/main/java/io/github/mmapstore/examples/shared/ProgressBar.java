@@ -116,7 +116,7 @@ public final class ProgressBar implements AutoCloseable {
         int filled = (int) Math.round(fraction * WIDTH);
         long elapsed = System.nanoTime() - started;
         double perSec = done / Math.max(1e-3, elapsed / 1e9);
-        return String.format(Locale.ROOT, "  %-22s [%s%s] %3.0f%% %,d/%,d %s  %.1f s  %,.0f %s/s",
+        return String.format(Locale.ROOT, "  %-24s [%s%s] %3.0f%% %,d/%,d %s  %.1f s  %,.0f %s/s",
                 label, "#".repeat(filled), ".".repeat(WIDTH - filled), 100 * fraction, done, total, unit,
                 elapsed / 1e9, perSec, unit);
     }
