@@ -91,7 +91,7 @@ public final class RocksDbSwapExample {
 
     /** What one backend's application measured. */
     public record Figures(Backend backend, long processingNanos, long restartRestored, long restartNanos, long crashRestored,
-                          long crashNanos, long diskBytes, long heapGrowthBytes, long rssGrowthBytes, boolean usedRocksDb,
+                          long crashNanos, long crashChangelogWritten, long totalChangelog, long diskBytes, long heapGrowthBytes, long rssGrowthBytes, boolean usedRocksDb,
                           boolean usedMmapStore) {
     }
 
@@ -311,18 +311,21 @@ public final class RocksDbSwapExample {
         row("processing, start to all results visible", secs(r.processingNanos()), secs(m.processingNanos()));
         row("clean restart: records restored", String.format("%,d", r.restartRestored()), String.format("%,d", m.restartRestored()));
         row("clean restart: start to RUNNING", secs(r.restartNanos()), secs(m.restartNanos()));
+        row("changelog offsets written by the crashed run", String.format("%,d", r.crashChangelogWritten()),
+                String.format("%,d", m.crashChangelogWritten()));
         row("after a crash (SIGKILL): records restored", String.format("%,d", r.crashRestored()), String.format("%,d", m.crashRestored()));
         row("after a crash: start to RUNNING", secs(r.crashNanos()), secs(m.crashNanos()));
         row("state directory on disk after close", bytes(r.diskBytes()), bytes(m.diskBytes()));
         row("heap grown while running (after full GC)", bytes(r.heapGrowthBytes()), bytes(m.heapGrowthBytes()));
         row("resident memory grown while running", bytes(r.rssGrowthBytes()), bytes(m.rssGrowthBytes()));
-        say("(one run each, on a shared machine. After the crash Kafka wiped the RocksDB stores and restored them in full, as it"
-                + " does under exactly-once for a store not closed cleanly. MmapStore replayed only the changelog records after its own"
-                + " last commit; it commits on its first write after a Kafka transaction, at most every"
+        say("(one run each, on a shared machine. After the crash Kafka Streams restores a RocksDB store from the offsets it"
+                + " last checkpointed, and under exactly-once wipes it and restores it in full when it finds data but no offsets"
+                + " (its WARN lines above name those stores). MmapStore keeps the offsets of its own last commit with its data"
+                + " and replays only what came after: it commits on its first write after a Kafka transaction, at most every"
                 + " mmapstore.eos.checkpoint.interval.ms (1 s by default), so here, where the child processed the later orders in"
-                + " about a second and then wrote nothing more, that is about the later orders' changes. The heap and resident"
-                + " figures are the whole JVM's and indicative only: RocksDB's memory is native and counts only in the resident"
-                + " size, MmapStore's memtables are on the heap and its mapped pages count in the resident size.)");
+                + " about a second and then wrote nothing more, up to what the crashed run wrote. The heap and resident figures"
+                + " are the whole JVM's and indicative only: RocksDB's memory is native and counts only in the resident size,"
+                + " MmapStore's memtables are on the heap and its mapped pages count in the resident size.)");
     }
 
     private static void row(String what, String rocks, String mmap) {
@@ -397,13 +400,28 @@ public final class RocksDbSwapExample {
          */
         Figures crashAndRestart(Map<String, Map<String, Long>> expectedAll) throws Exception {
             this.expected = expectedAll;
+            long changelogBefore = changelogEnd();
             long k0 = System.nanoTime();
             int exit = CrashedChild.runAndKill(RocksDbSwapExample.class.getName(), List.of(CRASH_CHILD, backend.name(), app, bootstrap,
                     stateDir.toString(), ordersTopic, customersTopic), 500);
             say("crash: a child JVM ran the application on this state directory, processed the new orders (committed), and was "
                     + "killed with SIGKILL (exit code %d, %s)", exit, secs(System.nanoTime() - k0));
+            long changelogAfter = changelogEnd();
+            say("the crashed run wrote %,d changelog offsets (records and transaction markers); the changelogs hold %,d in all",
+                    changelogAfter - changelogBefore, changelogAfter);
             long[] crash = restart("restart after the crash", true);
-            return new Figures(backend, processing, restart[0], restart[1], crash[0], crash[1], disk, heap, rss, rocks, mmap);
+            if (backend == Backend.MMAPSTORE && crash[0] > changelogAfter - changelogBefore) {
+                fail("MmapStore replayed " + crash[0] + " changelog records after the crash, more than the " + (changelogAfter - changelogBefore)
+                        + " the crashed run wrote: it should resume from its last commit, made before the crash");
+            }
+            return new Figures(backend, processing, restart[0], restart[1], crash[0], crash[1], changelogAfter - changelogBefore,
+                    changelogAfter, disk, heap, rss, rocks, mmap);
+        }
+
+        /** The summed end offsets of this application's changelog topics. */
+        private long changelogEnd() throws Exception {
+            List<String> changelogs = topics.names(t -> t.startsWith("swap-" + app + "-") && t.endsWith("-changelog"));
+            return changelogs.isEmpty() ? 0 : topics.endOffsets(changelogs).values().stream().mapToLong(Long::longValue).sum();
         }
 
         private void close(StreamsApp streams) {

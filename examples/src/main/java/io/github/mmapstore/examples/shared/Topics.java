@@ -58,6 +58,11 @@ public final class Topics implements AutoCloseable {
         }
     }
 
+    /** Names of the topics that {@code match}. */
+    public List<String> names(Predicate<String> match) throws Exception {
+        return admin.listTopics().names().get(TIMEOUT_S, TimeUnit.SECONDS).stream().filter(match).sorted().toList();
+    }
+
     /** End offsets (next offset to be written, transaction markers included) of every partition of {@code topics}. */
     public Map<TopicPartition, Long> endOffsets(Collection<String> topics) throws Exception {
         Map<String, TopicDescription> descriptions = admin.describeTopics(topics).allTopicNames().get(TIMEOUT_S, TimeUnit.SECONDS);
