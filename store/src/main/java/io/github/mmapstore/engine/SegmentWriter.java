@@ -300,7 +300,10 @@ final class SegmentWriter implements AutoCloseable {
         }
         pageCount = (int) ((crcTableOffset + SegmentFormat.PAGE_BYTES - 1) / SegmentFormat.PAGE_BYTES);
         table = ByteBuffer.allocate(4 * pageCount).order(ByteOrder.LITTLE_ENDIAN);
-        sealArena = Arena.ofConfined();
+        // Shared, not confined: a compaction seals in budgeted steps from commits, and Kafka Streams moves a
+        // task's stores between threads (the state updater restores and commits, the stream thread processes
+        // and closes), so a later step or the abandoning close() may run on another thread.
+        sealArena = Arena.ofShared();
         sealMap = ch.map(FileChannel.MapMode.READ_ONLY, 0, crcTableOffset, sealArena);
         dataColumns = cols;
     }
