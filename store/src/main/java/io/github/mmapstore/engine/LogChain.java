@@ -28,9 +28,10 @@ import java.util.SortedMap;
  *     are gone while the manifest's metadata claims them.</li>
  * </ul>
  *
- * <p>Damage inside a log (a checksum mismatch, a bad record length) is {@link #scan}'s to find: strict
- * callers let its {@link CorruptionException} end the open; the verifier records it, marks the scan
- * {@linkplain LogScan#damaged() damaged} and judges the rest with {@link #judge}.
+ * <p>Damage inside a log (a checksum mismatch, a bad record length) ends {@link #read} with its
+ * {@link CorruptionException}, as it ends an open. The verifier, which lists every problem, scans each log
+ * with {@link #check} instead (damage there ends the scan, marked {@linkplain LogScan#damaged() damaged},
+ * not the caller) and applies the rules to what the scans found with {@link #judge}.
  */
 final class LogChain {
     /** Where a COMMIT record ends, and what it committed. */
@@ -90,7 +91,7 @@ final class LogChain {
     static LogChain read(Path dir, Manifest m, SortedMap<Long, Path> logs) throws IOException {
         List<LogScan> scans = new ArrayList<>();
         for (var e : logs.tailMap(m.logStart()).entrySet()) {
-            scans.add(scan(e.getValue(), e.getKey(), null));
+            scans.add(scan(e.getValue(), e.getKey()));
         }
         LogChain chain = judge(dir, m.logStart(), m.commitEnd(), scans);
         chain.requireIntact();
@@ -98,13 +99,12 @@ final class LogChain {
     }
 
     /**
-     * Scans one log file, checking every frame's checksum, every COMMIT and END record's length, and
-     * whatever {@code extra} (may be null) checks besides.
+     * Scans one log file, checking every frame's checksum and every COMMIT and END record's length.
      *
      * @throws CorruptionException at the first damage
      */
-    static LogScan scan(Path p, long number, LogScanner.Visitor extra) throws IOException {
-        Frames frames = new Frames(p, number, extra);
+    private static LogScan scan(Path p, long number) throws IOException {
+        Frames frames = new Frames(p, number, null);
         LogScanner.Result r = LogScanner.scan(p, number, frames);
         return frames.scan(r.fileSize(), r.validEnd(), false);
     }
@@ -117,7 +117,8 @@ final class LogChain {
      * As {@link #scan}, but damage ends the scan instead of the caller: the verifier lists it and goes on,
      * judging the chain with what the scan found before it.
      *
-     * @param size the file's size as the caller read it
+     * @param size  the file's size as the caller read it
+     * @param extra further checks of each frame (the verifier's payload rules), or null
      */
     static Checked check(Path p, long number, long size, LogScanner.Visitor extra) throws IOException {
         Frames frames = new Frames(p, number, extra);
