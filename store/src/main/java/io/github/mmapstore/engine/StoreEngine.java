@@ -1,7 +1,6 @@
 package io.github.mmapstore.engine;
 
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -214,10 +213,6 @@ public final class StoreEngine implements AutoCloseable {
         List<Segment> droppedDuringRecovery = new ArrayList<>();
     }
 
-    /** Where the last COMMIT record of the log ends. */
-    private record CommitPoint(long logNumber, long end, long seq, byte[] metadata) {
-    }
-
     private static Recovered recover(Path dir, EngineConfig config) throws IOException {
         Recovered r = new Recovered();
         TreeMap<Long, Path> logs = new TreeMap<>();
@@ -290,49 +285,12 @@ public final class StoreEngine implements AutoCloseable {
             }
 
             // Pass 1: find the last commit in the logs the manifest still needs.
-            Path startLog = logs.get(m.logStart());
-            if (startLog == null) {
+            if (!logs.containsKey(m.logStart())) {
                 throw new CorruptionException(FileNames.log(dir, m.logStart()), 0, "log file named by the manifest is missing");
             }
             List<Long> needed = new ArrayList<>(logs.tailMap(m.logStart(), true).keySet());
-            CommitPoint[] last = {null};
-            long tornAt = -1;
-            long tornLog = -1;
-            for (int i = 0; i < needed.size(); i++) {
-                long number = needed.get(i);
-                Path p = logs.get(number);
-                long[] endsWith = {-1}; // the next log's number when the last frame is END, else -1
-                LogScanner.Result res = LogScanner.scan(p, number, (type, payload, off, end) -> {
-                    endsWith[0] = -1;
-                    if (type == LogFormat.COMMIT) {
-                        last[0] = commitPoint(number, end, payload, p, off);
-                    } else if (type == LogFormat.END) {
-                        if (payload.byteSize() != 8) {
-                            throw new CorruptionException(p, off, "log end record has a bad length");
-                        }
-                        endsWith[0] = payload.get(SegmentFormat.U64, 0);
-                    }
-                });
-                // Logs rotated since the last commit are synced only by the next commit, so after a power
-                // loss any of them may end torn (or lack its header). That is harmless as long as no commit
-                // follows the damage: the commit that would have synced them never happened. A log that
-                // has a successor but does not end with the END frame naming it lost its tail: the same.
-                boolean cutShort = i + 1 < needed.size() && endsWith[0] != needed.get(i + 1);
-                if ((res.torn() || cutShort) && tornLog < 0) {
-                    tornAt = res.validEnd();
-                    tornLog = number;
-                }
-            }
-            CommitPoint cp = last[0];
-            if (m.commitEnd() > 0 && (cp == null || cp.logNumber() == m.logStart() && cp.end() < m.commitEnd())) {
-                // the log lost records that the manifest's checkpoint holds only there
-                throw new CorruptionException(startLog, m.commitEnd(), "log ends before the commit the manifest records"
-                        + " (its COMMIT record ends at byte " + m.commitEnd() + ")");
-            }
-            if (cp != null && tornLog >= 0 && cp.logNumber() > tornLog) {
-                throw new CorruptionException(logs.get(tornLog), tornAt,
-                        "log file ends early (a torn record, or cut short of its END record) but a later log file holds a commit");
-            }
+            LogChain chain = LogChain.read(dir, m, logs);
+            LogChain.CommitPoint cp = chain.commit();
 
             // Pass 2: replay up to the commit point into the memtable, flushing as it fills.
             List<Segment> flushed = new ArrayList<>();
@@ -397,9 +355,8 @@ public final class StoreEngine implements AutoCloseable {
                 }
             }
             r.discarded = discarded;
-            if (tornAt >= 0) {
-                LOG.info("MmapStore at {}: torn tail in log {} at byte {} cut off (never committed)", dir, tornLog, tornAt);
-            }
+            chain.firstEarlyEnd().ifPresent(torn -> LOG.info("MmapStore at {}: torn tail in log {} at byte {} cut off (never committed)",
+                    dir, torn.log().number(), torn.at()));
 
             if (!flushed.isEmpty() || dropped[0]) {
                 // Recovery wrote segments of its own or dropped partitions: checkpoint now, so that the
@@ -458,16 +415,6 @@ public final class StoreEngine implements AutoCloseable {
             }
             throw e;
         }
-    }
-
-    private static CommitPoint commitPoint(long number, long end, MemorySegment payload, Path p, long off) {
-        if (payload.byteSize() < 9) {
-            throw new CorruptionException(p, off, "commit record too short");
-        }
-        long s = payload.get(SegmentFormat.U64, 0);
-        boolean has = payload.get(ValueLayout.JAVA_BYTE, 8) != 0;
-        byte[] meta = has ? payload.asSlice(9).toArray(ValueLayout.JAVA_BYTE) : null;
-        return new CommitPoint(number, end, s, meta);
     }
 
     private static List<Manifest.SegmentRef> refs(List<Segment> segments) {

@@ -1,7 +1,6 @@
 package io.github.mmapstore.engine;
 
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -206,10 +205,6 @@ public final class StoreSnapshot implements AutoCloseable {
         }
     }
 
-    /** Where the last COMMIT record found ends. */
-    private record CommitPoint(long logNumber, long end, long seq, byte[] metadata) {
-    }
-
     private static StoreSnapshot read(Path dir, ColumnExtension columns, byte[] manifestBytes) throws IOException {
         Manifest m = Manifest.decode(dir.resolve(FileNames.MANIFEST), manifestBytes);
         StoreFiles files = StoreFiles.list(dir);
@@ -239,33 +234,9 @@ public final class StoreSnapshot implements AutoCloseable {
                 throw new NoSuchFileException(FileNames.log(dir, m.logStart()).toString());
             }
 
-            // Pass 1 (as recovery's): count frames, find the last commit and any torn tail.
-            CommitPoint[] last = {null};
-            long[][] counts = new long[needed.size()][];
-            LogScanner.Result[] results = new LogScanner.Result[needed.size()];
-            long tornLog = -1;
-            long tornAt = -1;
-            for (int i = 0; i < needed.size(); i++) {
-                long number = needed.get(i);
-                Path p = FileNames.log(dir, number);
-                long[] c = new long[5];
-                counts[i] = c;
-                results[i] = LogScanner.scan(p, number, (type, payload, off, end) -> {
-                    c[type]++;
-                    if (type == LogFormat.COMMIT) {
-                        last[0] = commitPoint(number, end, payload, p, off);
-                    }
-                });
-                if (results[i].torn() && tornLog < 0) {
-                    tornLog = number;
-                    tornAt = results[i].validEnd();
-                }
-            }
-            CommitPoint cp = last[0];
-            if (cp != null && tornLog >= 0 && cp.logNumber() > tornLog) {
-                throw new CorruptionException(FileNames.log(dir, tornLog), tornAt,
-                        "log file ends in a torn record but a later log file holds a commit");
-            }
+            // Pass 1: recovery's rules, recovery's code.
+            LogChain chain = LogChain.read(dir, m, files.logs());
+            LogChain.CommitPoint cp = chain.commit();
 
             // Pass 2: replay the committed records into memory.
             Memtable mem = new Memtable();
@@ -307,9 +278,8 @@ public final class StoreSnapshot implements AutoCloseable {
             }
 
             List<LogInfo> logs = new ArrayList<>();
-            for (int i = 0; i < needed.size(); i++) {
-                long number = needed.get(i);
-                LogScanner.Result r = results[i];
+            for (LogChain.LogScan r : chain.scans()) {
+                long number = r.number();
                 long committedEnd;
                 if (cp != null && number < cp.logNumber()) {
                     committedEnd = r.validEnd();
@@ -318,9 +288,8 @@ public final class StoreSnapshot implements AutoCloseable {
                 } else {
                     committedEnd = Math.min(r.fileSize(), LogFormat.FILE_HEADER_BYTES);
                 }
-                long[] c = counts[i];
-                logs.add(new LogInfo(FileNames.log(dir, number), number, r.fileSize(), c[LogFormat.PUT], c[LogFormat.DELETE],
-                        c[LogFormat.COMMIT], c[LogFormat.DROP_BELOW], r.validEnd(), committedEnd));
+                logs.add(new LogInfo(r.file(), number, r.fileSize(), r.puts(), r.deletes(), r.commits(), r.partitionDrops(),
+                        r.validEnd(), committedEnd));
             }
             byte[] metadata = cp != null ? cp.metadata() : m.metadata();
             return new StoreSnapshot(dir, manifestBytes.length, m, seq, metadata, cp != null, segs, dropped, logs, mem,
@@ -331,16 +300,6 @@ public final class StoreSnapshot implements AutoCloseable {
             }
             throw e;
         }
-    }
-
-    private static CommitPoint commitPoint(long number, long end, MemorySegment payload, Path p, long off) {
-        if (payload.byteSize() < 9) {
-            throw new CorruptionException(p, off, "commit record too short");
-        }
-        long s = payload.get(SegmentFormat.U64, 0);
-        boolean has = payload.get(ValueLayout.JAVA_BYTE, 8) != 0;
-        byte[] meta = has ? payload.asSlice(9).toArray(ValueLayout.JAVA_BYTE) : null;
-        return new CommitPoint(number, end, s, meta);
     }
 
     public Path directory() {

@@ -20,7 +20,9 @@ import java.util.SortedMap;
  * <p>Log tails follow {@link LogScanner}'s rules: a partial frame, a frame that runs past the end of the
  * file, or zeros to the end are a torn tail, which recovery cuts off ({@link Severity#RECOVERABLE}) as long
  * as no later log file holds a commit; any other mismatch is damage, wherever it lies, because recovery
- * treats it as such.
+ * treats it as such. Which logs end early (torn, or a rotated log cut short of its END record) and whether
+ * the logs still reach the commit the manifest records are decided by {@link LogChain}, the code recovery
+ * runs.
  *
  * <p>On a store that a running engine is changing, a file the manifest named may vanish when a newer
  * manifest replaces it; then the verification starts again from the newer manifest.
@@ -158,7 +160,7 @@ public final class StoreVerifier {
                 verifySegment(e.getValue(), e.getKey(), -1, -1, Severity.DAMAGE);
             }
             if (!files.logs().isEmpty()) {
-                verifyLogs(files.logs());
+                verifyLogs(files.logs(), files.logs().firstKey(), 0);
             }
             return;
         }
@@ -188,7 +190,7 @@ public final class StoreVerifier {
             add(Severity.DAMAGE, FileNames.log(dir, m.logStart()), 0, "log file named by the manifest is missing");
         }
         if (!needed.isEmpty()) {
-            verifyLogs(needed);
+            verifyLogs(needed, m.logStart(), m.commitEnd());
         }
     }
 
@@ -296,11 +298,15 @@ public final class StoreVerifier {
 
     // ---- logs -----------------------------------------------------------------------------------
 
-    private record LogScan(long number, Path file, long size, long validEnd, long lastCommitEnd, boolean damaged) {
-    }
-
-    private void verifyLogs(SortedMap<Long, Path> logs) throws IOException {
-        List<LogScan> scans = new ArrayList<>();
+    /**
+     * Checks every frame of the logs (oldest first), then applies recovery's rules ({@link LogChain}) to
+     * what the scans found: every log that ends early is listed, as damage when a later log holds a commit.
+     *
+     * @param logStart  the manifest's log start (the first key of {@code logs} without a manifest)
+     * @param commitEnd the manifest's {@link Manifest#commitEnd()} (0 without a manifest)
+     */
+    private void verifyLogs(SortedMap<Long, Path> logs, long logStart, long commitEnd) throws IOException {
+        List<LogChain.LogScan> scans = new ArrayList<>();
         for (Map.Entry<Long, Path> e : logs.entrySet()) {
             long number = e.getKey();
             Path p = e.getValue();
@@ -313,77 +319,67 @@ public final class StoreVerifier {
                 continue;
             }
             bytesRead += size;
-            long[] lastCommit = {-1};
             try {
-                LogScanner.Result r = LogScanner.scan(p, number, (type, payload, off, end) -> {
-                    checkRecord(type, payload, p, off);
-                    if (type == LogFormat.COMMIT) {
-                        lastCommit[0] = end;
-                    }
-                });
-                scans.add(new LogScan(number, p, r.fileSize(), r.validEnd(), lastCommit[0], false));
-            } catch (CorruptionException ex) {
-                add(Severity.DAMAGE, ex.file(), ex.offset(), ex.detail());
-                scans.add(new LogScan(number, p, size, ex.offset(), lastCommit[0], true));
+                LogChain.Checked c = LogChain.check(p, number, size,
+                        (type, payload, off, end) -> checkRecord(type, payload, p, off));
+                if (c.damage() != null) {
+                    add(Severity.DAMAGE, c.damage().file(), c.damage().offset(), c.damage().detail());
+                }
+                scans.add(c.scan());
             } catch (IncompatibleFormatException ex) {
                 add(Severity.DAMAGE, p, 8, ex.getMessage());
-                scans.add(new LogScan(number, p, size, 0, -1, true));
+                scans.add(LogChain.LogScan.unreadable(number, p, size));
             } catch (NoSuchFileException gone) {
                 add(Severity.DAMAGE, p, 0, "log file vanished while verified");
             }
         }
-        int lastCommitIdx = -1;
-        for (int i = 0; i < scans.size(); i++) {
-            if (scans.get(i).lastCommitEnd() >= 0) {
-                lastCommitIdx = i;
+        LogChain chain = LogChain.judge(dir, logStart, commitEnd, scans);
+        chain.commitShort().ifPresent(e -> add(Severity.DAMAGE, e.file(), e.offset(), e.detail()));
+        for (LogChain.EarlyEnd early : chain.earlyEnds()) {
+            LogChain.LogScan s = early.log();
+            long lost = s.fileSize() - s.validEnd();
+            if (early.beforeCommit()) {
+                String how = early.torn() ? "in a torn record (" + lost + " bytes)"
+                        : "early: its last record is not the END record naming the next log, so records were cut from its end";
+                add(Severity.DAMAGE, s.file(), s.validEnd(), "log file ends " + how + " but a later log file holds a commit");
+            } else if (early.torn()) {
+                add(Severity.RECOVERABLE, s.file(), s.validEnd(), "torn tail (recoverable): " + lost
+                        + " bytes after the last intact record were never committed; the next open cuts them off");
             }
+            // A log cut short of its END record with no later commit: what was cut was never committed,
+            // and the next open drops the later logs; the uncommitted-bytes note below covers them.
         }
+        LogChain.CommitPoint cp = chain.commit();
         long uncommitted = 0;
-        for (int i = 0; i < scans.size(); i++) {
-            LogScan s = scans.get(i);
-            if (s.damaged()) {
+        for (LogChain.LogScan s : scans) {
+            if (s.damaged() || cp != null && s.number() < cp.logNumber()) {
                 continue;
             }
-            if (s.validEnd() < s.size()) {
-                long lost = s.size() - s.validEnd();
-                if (i < lastCommitIdx) {
-                    add(Severity.DAMAGE, s.file(), s.validEnd(), "log file ends in a torn record (" + lost
-                            + " bytes) but a later log file holds a commit");
-                } else {
-                    add(Severity.RECOVERABLE, s.file(), s.validEnd(), "torn tail (recoverable): " + lost
-                            + " bytes after the last intact record were never committed; the next open cuts them off");
-                }
-            }
-            if (i == lastCommitIdx) {
-                uncommitted += s.validEnd() - s.lastCommitEnd();
-            } else if (i > lastCommitIdx) {
-                uncommitted += Math.max(0, s.validEnd() - LogFormat.FILE_HEADER_BYTES);
-            }
+            uncommitted += cp != null && s.number() == cp.logNumber() ? s.validEnd() - cp.end()
+                    : Math.max(0, s.validEnd() - LogFormat.FILE_HEADER_BYTES);
         }
         if (uncommitted > 0) {
-            LogScan at = lastCommitIdx >= 0 ? scans.get(lastCommitIdx) : scans.get(0);
-            long offset = lastCommitIdx >= 0 ? at.lastCommitEnd() : LogFormat.FILE_HEADER_BYTES;
-            add(Severity.NOTE, at.file(), offset, uncommitted + " bytes of intact records after the last commit: a running "
+            Path at = cp != null ? FileNames.log(dir, cp.logNumber()) : scans.get(0).file();
+            long offset = cp != null ? cp.end() : LogFormat.FILE_HEADER_BYTES;
+            add(Severity.NOTE, at, offset, uncommitted + " bytes of intact records after the last commit: a running "
                     + "engine's open transaction, or writes a crash interrupted; not part of the store (the next open cuts them off)");
         }
     }
 
-    /** The payload rules recovery applies while replaying. */
+    /**
+     * The payload rules recovery applies while replaying (COMMIT and END records are checked by every
+     * scan of {@link LogChain}).
+     */
     private static void checkRecord(byte type, MemorySegment payload, Path p, long off) {
         switch (type) {
             case LogFormat.PUT -> LogScanner.readVarint(payload, p, off);
-            case LogFormat.COMMIT -> {
-                if (payload.byteSize() < 9) {
-                    throw new CorruptionException(p, off, "commit record too short");
-                }
-            }
             case LogFormat.DROP_BELOW -> {
                 if (payload.byteSize() != 8) {
                     throw new CorruptionException(p, off, "partition drop record has a bad length");
                 }
             }
             default -> {
-                // DELETE: any key is valid
+                // DELETE: any key is valid; COMMIT and END: checked by the scan
             }
         }
     }

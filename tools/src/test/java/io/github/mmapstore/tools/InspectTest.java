@@ -147,7 +147,7 @@ class InspectTest {
         assertThat(text.out())
                 .contains("found 1 store in " + tmp.toAbsolutePath())
                 .contains("store app-1/0_0/mmapstore/counts  (app app-1, task 0_0, store counts)")
-                .contains("format      manifest v1, segments v1, logs v1")
+                .contains("format      manifest v2, segments v1, logs v1")
                 .contains("offsets     app-1-counts-changelog-0=4242, app-1-counts-changelog-3=4249")
                 .contains("position    input-0=777, input-1=778")
                 .contains("live rows   255")
