@@ -18,7 +18,14 @@ import java.util.List;
  */
 final class Compaction {
     private static final int MAX_RUN = 10;
-    private static final int ROWS_PER_CLOCK_CHECK = 256;
+    /**
+     * The clock is read after this many merged rows or {@link #BYTES_PER_CLOCK_CHECK} value bytes,
+     * whichever comes first, and after this many pages checksummed or verified: a step overruns its
+     * deadline by at most that much work (tens of microseconds), whatever the row size (a clock read every few microseconds of work costs under 1%).
+     */
+    private static final int ROWS_PER_CLOCK_CHECK = 16;
+    private static final long BYTES_PER_CLOCK_CHECK = 16 * 1024;
+    private static final int PAGES_PER_CLOCK_CHECK = 4;
 
     private enum Phase { SIZING, WRITING, SEALING, VERIFYING, DONE }
 
@@ -152,11 +159,12 @@ final class Compaction {
      */
     boolean step(long deadline) throws IOException {
         int n = 0;
+        long bytes = 0;
         while (phase != Phase.DONE) {
             switch (phase) {
                 case SEALING -> {
                     if (!writer.seal(deadline)) {
-                        return false;
+                        return yieldAt(FaultInjector.Point.COMPACTION_STEP_SEALING);
                     }
                     Path path = writer.complete(fsync);
                     writer = null;
@@ -168,7 +176,7 @@ final class Compaction {
                 case VERIFYING -> {
                     long pages = out.pageCount();
                     while (verifiedPages < pages) {
-                        long to = Math.min(pages, verifiedPages + 256);
+                        long to = Math.min(pages, verifiedPages + PAGES_PER_CLOCK_CHECK);
                         try {
                             out.verifyPages(verifiedPages, to);
                         } catch (RuntimeException e) {
@@ -177,7 +185,7 @@ final class Compaction {
                         }
                         verifiedPages = to;
                         if (System.nanoTime() >= deadline && verifiedPages < pages) {
-                            return false;
+                            return yieldAt(FaultInjector.Point.COMPACTION_STEP_VERIFYING);
                         }
                     }
                     if (out.rows() != sizes.rows || !Arrays.equals(out.firstKey(), firstKey)
@@ -194,8 +202,12 @@ final class Compaction {
                     // SIZING and WRITING below
                 }
             }
-            if (++n % ROWS_PER_CLOCK_CHECK == 0 && System.nanoTime() >= deadline) {
-                return false;
+            if (++n % ROWS_PER_CLOCK_CHECK == 0 || bytes >= BYTES_PER_CLOCK_CHECK) {
+                bytes = 0;
+                if (System.nanoTime() >= deadline) {
+                    return yieldAt(phase == Phase.SIZING ? FaultInjector.Point.COMPACTION_STEP_SIZING
+                            : FaultInjector.Point.COMPACTION_STEP_WRITING);
+                }
             }
             if (!cursor.next()) {
                 if (phase == Phase.SIZING) {
@@ -216,6 +228,7 @@ final class Compaction {
             if (value == null && bottom) {
                 continue;
             }
+            bytes += value == null ? 0 : value.length;
             if (phase == Phase.SIZING) {
                 sizes.add(cursor.key(), value);
             } else {
@@ -227,6 +240,38 @@ final class Compaction {
             }
         }
         return true;
+    }
+
+    /**
+     * A step ends at its deadline with the merge unfinished: the crash point of that phase (a process
+     * killed between two steps leaves exactly these files behind), then false.
+     */
+    private boolean yieldAt(FaultInjector.Point point) {
+        faults.at(point);
+        return false;
+    }
+
+    /** Sum of the input files' sizes. */
+    long inputBytes() {
+        long n = 0;
+        for (Segment s : inputs) {
+            n += s.fileSize();
+        }
+        return n;
+    }
+
+    /** Rows of all inputs; minus the output's rows, the shadowed rows and tombstones the merge dropped. */
+    long inputRows() {
+        long n = 0;
+        for (Segment s : inputs) {
+            n += s.rows();
+        }
+        return n;
+    }
+
+    /** Whether the merge reaches the bottom of its key space (drops tombstones). */
+    boolean bottom() {
+        return bottom;
     }
 
     private void discardOutput() throws IOException {

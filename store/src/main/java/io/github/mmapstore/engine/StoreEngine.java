@@ -801,6 +801,7 @@ public final class StoreEngine implements AutoCloseable {
             log.drain();
             unsynced.add(log.path());
             LogWriter next = LogWriter.create(dir, fileNumbers.getAndIncrement(), config.logBufferBytes(), false);
+            rotatedLogBytes += log.size();
             log.close();
             log = next;
             config.faults().at(FaultInjector.Point.FLUSH_AFTER_LOG_ROTATED);
@@ -878,6 +879,9 @@ public final class StoreEngine implements AutoCloseable {
             w.release(); // the new version holds it
         }
         flushes++;
+        for (Segment w : written) {
+            flushBytesWritten += w.fileSize();
+        }
         if (Compaction.pick(pending, 2 * config.compactionTrigger(), config.partitioned()) != null) {
             try {
                 compactPending();
@@ -958,7 +962,10 @@ public final class StoreEngine implements AutoCloseable {
         }
         done.releaseInputs();
         compactions++;
-        compactedBytes += out == null ? 0 : out.fileSize();
+        long written = out == null ? 0 : out.fileSize();
+        compactedBytes += written;
+        // Two passes over the inputs (sizing, writing) and one over the output (verification).
+        compactionBytesRead += 2 * done.inputBytes() + written;
     }
 
     /** Publishes a new version over the current segment lists. */
@@ -976,9 +983,12 @@ public final class StoreEngine implements AutoCloseable {
     // =============================================================================================
 
     /**
-     * Runs compaction for at most about {@code budgetNanos}: picks segments to merge when there are at
-     * least {@link EngineConfig#compactionTrigger()}, merges part of them, and installs the result when
-     * done. Each step is crash-safe: a merge is installed by one manifest replacement.
+     * Runs compaction for at most about {@code budgetNanos}: asks {@link CompactionPolicy} what to merge
+     * (a partition's segments when they hold more than {@link EngineConfig#maxSpaceAmplification()} times
+     * their estimated live bytes, else a size-tiered run once a partition has
+     * {@link EngineConfig#compactionTrigger()} segments), merges part of it, and installs the result when
+     * done. Each step is crash-safe: the output is a temporary file until it is complete, and a merge is
+     * installed by one manifest replacement; inputs are deleted once no reader holds them.
      *
      * @return true if compaction work remains (call again later)
      */
@@ -991,6 +1001,7 @@ public final class StoreEngine implements AutoCloseable {
             // made every call stop after the first few hundred rows: saturate instead.
             deadline = Long.MAX_VALUE;
         }
+        boolean worked = false;
         try {
             while (true) {
                 if (compaction == null) {
@@ -998,13 +1009,14 @@ public final class StoreEngine implements AutoCloseable {
                         // The manifest must keep naming the dropped files until the drop is committed.
                         return false;
                     }
-                    List<Segment> run = Compaction.pick(committed, config.compactionTrigger(), config.partitioned());
-                    if (run == null) {
+                    CompactionPolicy.Plan plan = plan();
+                    if (plan == null) {
                         return false;
                     }
-                    boolean bottom = Compaction.reachesBottom(run, committed, List.of(), config.partitioned());
-                    compaction = new Compaction(dir, config.columns(), fileNumbers.getAndIncrement(), run, bottom, config.faults()).fsync(config.fsync());
+                    compaction = new Compaction(dir, config.columns(), fileNumbers.getAndIncrement(), plan.run(),
+                            plan.bottom(), config.faults()).fsync(config.fsync());
                 }
+                worked = true;
                 if (!compaction.step(deadline)) {
                     return true;
                 }
@@ -1012,7 +1024,7 @@ public final class StoreEngine implements AutoCloseable {
                 compaction = null;
                 installCompaction(done);
                 if (System.nanoTime() >= deadline) {
-                    return Compaction.pick(committed, config.compactionTrigger(), config.partitioned()) != null;
+                    return plan() != null;
                 }
             }
         } catch (IOException e) {
@@ -1022,8 +1034,39 @@ public final class StoreEngine implements AutoCloseable {
             abortCompaction();
             corrupted(e);
             throw e;
+        } finally {
+            if (worked) {
+                long took = System.nanoTime() - now;
+                compactionSteps++;
+                stepNanosTotal += took;
+                stepNanosLast = took;
+                stepNanosMax = Math.max(stepNanosMax, took);
+            }
         }
     }
+
+    /** The policy's next merge among the committed segments (cached while they do not change), or null. */
+    private CompactionPolicy.Plan plan() {
+        if (plannedFor != committed) {
+            plannedFor = committed;
+            planned = CompactionPolicy.choose(committed, config.compactionTrigger(), config.maxSpaceAmplification(),
+                    config.partitioned());
+        }
+        return planned;
+    }
+
+    /** The committed list {@link #planned} was chosen for (lists are replaced, never changed, on install). */
+    private List<Segment> plannedFor;
+    private CompactionPolicy.Plan planned;
+    private long compactionSteps;
+    private long stepNanosTotal;
+    private long stepNanosMax;
+    private long stepNanosLast;
+    private long compactionBytesRead;
+    private long flushBytesWritten;
+    private long rotatedLogBytes;
+    /** A segment list (a version's, never changed) and the live-byte estimate of its segments. */
+    private volatile Object[] estimateCache = {null, CompactionPolicy.Estimate.EMPTY};
 
     /** Merges every segment into one now (tests, tools, and before a benchmark's read phase). */
     public synchronized void compactFully() {
@@ -1257,6 +1300,14 @@ public final class StoreEngine implements AutoCloseable {
         return openReport;
     }
 
+    /**
+     * The sequence number of the last write readers see: grows by one per put or delete (and per key a
+     * partition drop removes from the memtable). Compaction pacing reads it to tell idle from busy.
+     */
+    public long lastSequence() {
+        return visibleSeq;
+    }
+
     public Path directory() {
         return dir;
     }
@@ -1281,18 +1332,57 @@ public final class StoreEngine implements AutoCloseable {
             long f;
             long k;
             long kb;
+            EngineStats.Compaction work;
             synchronized (this) {
                 logBytes = log.size();
                 c = commits;
                 f = flushes;
                 k = compactions;
                 kb = compactedBytes;
+                long pendingWork = compaction != null ? compaction.inputBytes()
+                        : droppedCommitted.isEmpty() && plan() != null ? plan().inputBytes() : 0;
+                CompactionPolicy.Estimate e = estimate(v.segments);
+                work = new EngineStats.Compaction(compactionSteps, stepNanosTotal, stepNanosMax, stepNanosLast,
+                        compactionBytesRead, compactedBytes, flushBytesWritten, rotatedLogBytes + log.size(),
+                        e.liveBytes(), diskBytes(), e.maxSegmentsPerPartition(), pendingWork);
             }
             return new EngineStats(v.memtable.approximateBytes(), v.memtable.keyCount(), v.segments.size(), rows, tombs,
-                    mapped, logBytes, lastCommitNanos, c, f, k, kb);
+                    mapped, logBytes, lastCommitNanos, c, f, k, kb, work);
         } finally {
             v.release();
         }
+    }
+
+    /** The sampled live-byte estimate of a version's segments, computed once per segment list. */
+    private CompactionPolicy.Estimate estimate(List<Segment> segments) {
+        Object[] cache = estimateCache;
+        if (cache[0] != segments) {
+            cache = new Object[] {segments, CompactionPolicy.estimate(segments, config.partitioned())};
+            estimateCache = cache;
+        }
+        return (CompactionPolicy.Estimate) cache[1];
+    }
+
+    /**
+     * Bytes of the store's files on disk: segments (obsolete ones still mapped by a reader included),
+     * logs, compaction outputs in progress, the manifest.
+     */
+    private long diskBytes() {
+        long n = 0;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                try {
+                    if (Files.isRegularFile(p)) {
+                        n += Files.size(p);
+                    }
+                } catch (IOException gone) {
+                    // deleted while listing (a merge input whose last reader just left)
+                }
+            }
+        } catch (IOException e) {
+            LOG.debug("MmapStore at {}: cannot list the store directory for disk usage: {}", dir, e.toString());
+        }
+        return n;
     }
 
     // =============================================================================================

@@ -143,15 +143,19 @@ class EngineModelProperties {
         }
     }
 
-    /** mode 0 = compact(0), 1 = compact(100 µs), 2 = while (compact(MAX_VALUE)), 3 = compactFully(). */
-    record Compact(int mode) implements Op {
+    /**
+     * mode 0 = compact(0), 1 = compact(budgetNanos), 2 = while (compact(MAX_VALUE)), 3 = compactFully(),
+     * 4 = up to {@code steps} steps of compact(budgetNanos) (a merge spread over many tiny steps).
+     */
+    record Compact(int mode, int budgetNanos, int steps) implements Op {
         @Override
         public String toString() {
             return switch (mode) {
                 case 0 -> "compact(0)";
-                case 1 -> "compact(100us)";
+                case 1 -> "compact(" + budgetNanos + "ns)";
                 case 2 -> "compactUntilDone()";
-                default -> "compactFully()";
+                case 3 -> "compactFully()";
+                default -> steps + " x compact(" + budgetNanos + "ns)";
             };
         }
     }
@@ -276,7 +280,10 @@ class EngineModelProperties {
         Arbitrary<Op> batch = batchEntry.list().ofMinSize(0).ofMaxSize(40).map(Batch::new);
         Arbitrary<Op> commit = Arbitraries.integers().between(0, 5).map(i -> new Commit(Math.min(i, 2)));
         Arbitrary<Op> flush = Arbitraries.just(new Flush());
-        Arbitrary<Op> compact = Arbitraries.integers().between(0, 3).map(Compact::new);
+        Arbitrary<Op> compact = Combinators.combine(Arbitraries.integers().between(0, 4),
+                Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.integers().between(0, 2_000)),
+                        Tuple.of(1, Arbitraries.integers().between(2_000, 200_000))),
+                Arbitraries.integers().between(1, 20)).as(Compact::new);
         Arbitrary<Op> reopen = Arbitraries.just(new Reopen());
         Arbitrary<Op> torn = Combinators.combine(Arbitraries.integers().between(0, 1000), Arbitraries.of(true, false),
                 Arbitraries.integers().between(1, 300)).as(TornCrash::new);
@@ -392,8 +399,9 @@ class EngineModelProperties {
         return switch (p) {
             case COMMIT_BEFORE_FSYNC -> false;
             case COMMIT_AFTER_FSYNC, MANIFEST_AFTER_TEMP_WRITTEN, MANIFEST_AFTER_RENAME -> true;
-            case FLUSH_BEFORE_SEGMENT, FLUSH_AFTER_SEGMENT_WRITTEN, FLUSH_AFTER_LOG_ROTATED, COMPACTION_MID_MERGE,
-                 COMPACTION_AFTER_SEGMENT_WRITTEN, COMPACTION_AFTER_INSTALL ->
+            case FLUSH_BEFORE_SEGMENT, FLUSH_AFTER_SEGMENT_WRITTEN, FLUSH_AFTER_LOG_ROTATED, COMPACTION_STEP_SIZING,
+                 COMPACTION_MID_MERGE, COMPACTION_STEP_WRITING, COMPACTION_STEP_SEALING, COMPACTION_AFTER_SEGMENT_WRITTEN,
+                 COMPACTION_STEP_VERIFYING, COMPACTION_AFTER_INSTALL ->
                     throw new AssertionError("commit() must never reach " + p);
         };
     }
@@ -495,7 +503,13 @@ class EngineModelProperties {
                 case Compact c -> {
                     switch (c.mode) {
                         case 0 -> engine.compact(0);
-                        case 1 -> engine.compact(100_000);
+                        case 1 -> engine.compact(c.budgetNanos);
+                        case 4 -> {
+                            for (int step = 0; step < c.steps && engine.compact(c.budgetNanos); step++) {
+                                // a step with a tiny budget may stop in any phase; reads in between see the old segments
+                                verifyAll("between steps of " + op);
+                            }
+                        }
                         case 2 -> {
                             int guard = 0;
                             while (engine.compact(Long.MAX_VALUE)) {
@@ -608,8 +622,11 @@ class EngineModelProperties {
                         markCommitted(meta);
                     }
                     case COMPACT_STEPS -> {
-                        for (int i = 0; i < 50 && engine.compact(50_000); i++) {
-                            // a few bounded steps
+                        // Tiny budgets, so that a merge stops in every phase; the armed point (a step's
+                        // end in some phase, after `skip` earlier ones) kills it there.
+                        Random rnd = new Random(opIndex);
+                        for (int i = 0; i < 200 && engine.compact(rnd.nextInt(20_000)); i++) {
+                            // bounded steps
                         }
                     }
                     case COMPACT_FULLY -> engine.compactFully();

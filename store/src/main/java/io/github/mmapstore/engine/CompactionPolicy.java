@@ -1,0 +1,144 @@
+package io.github.mmapstore.engine;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Decides what compaction merges next so that two bounds hold once compaction has caught up:
+ *
+ * <ul>
+ *   <li><b>Space amplification</b> (segment bytes over live bytes) at most {@code maxSpaceAmplification}:
+ *       when a partition's segments hold more than that over their estimated live bytes, all of them are
+ *       merged into one (the merge reaches the bottom, so shadowed rows and tombstones go).</li>
+ *   <li><b>Read amplification</b> (segments a point lookup may touch, per partition) below
+ *       {@code readAmplification}: otherwise a size-tiered run of the newest segments is merged.</li>
+ * </ul>
+ *
+ * <p>Live bytes are estimated, not counted: a fixed number of evenly spaced rows of each segment is
+ * looked up in every newer segment of the same partition (bloom filter first). A sampled row is live
+ * when it is not a tombstone and no newer segment holds its key; a segment's live bytes are its file
+ * size times its live fraction. Unlike the "bottom segment is the live data" rule of universal
+ * compaction, this does not mistake new keys for garbage (an insert-only store never triggers a full
+ * merge) and it sees garbage inside the newer segments too (a hot key rewritten in every flush).
+ */
+final class CompactionPolicy {
+    /** Rows sampled per segment: enough to see a garbage fraction of a few percent, cheap to probe. */
+    static final int SAMPLES_PER_SEGMENT = 64;
+
+    enum Reason { SPACE, READ }
+
+    /** A run of adjacent segments (newest first) to merge, and whether it reaches the bottom of its partition. */
+    record Plan(List<Segment> run, boolean bottom, Reason reason) {
+        long inputBytes() {
+            long n = 0;
+            for (Segment s : run) {
+                n += s.fileSize();
+            }
+            return n;
+        }
+    }
+
+    /** Segment bytes and their estimated live bytes. */
+    record Estimate(long segmentBytes, long liveBytes, int maxSegmentsPerPartition) {
+        static final Estimate EMPTY = new Estimate(0, 0, 0);
+
+        /** Segment bytes over live bytes; 1.0 for an empty store. */
+        double spaceAmplification() {
+            return liveBytes <= 0 ? (segmentBytes == 0 ? 1.0 : segmentBytes) : (double) segmentBytes / liveBytes;
+        }
+    }
+
+    private CompactionPolicy() {
+    }
+
+    /** What to merge next among {@code newestFirst}, or null when both bounds hold. */
+    static Plan choose(List<Segment> newestFirst, int readAmplification, double maxSpaceAmplification, boolean partitioned) {
+        Map<Long, List<Segment>> groups = byPartition(newestFirst, partitioned);
+        for (List<Segment> group : groups.values()) {
+            if (group.size() < 2) {
+                continue;
+            }
+            Estimate e = estimateGroup(group);
+            if (e.segmentBytes() > maxSpaceAmplification * e.liveBytes()) {
+                return new Plan(group, true, Reason.SPACE);
+            }
+        }
+        for (List<Segment> group : groups.values()) {
+            List<Segment> run = Compaction.pick(group, readAmplification, false);
+            if (run != null) {
+                boolean bottom = run.get(run.size() - 1) == group.get(group.size() - 1);
+                return new Plan(run, bottom, Reason.READ);
+            }
+        }
+        return null;
+    }
+
+    /** Estimated live bytes of all of {@code newestFirst} (see the class comment). */
+    static Estimate estimate(List<Segment> newestFirst, boolean partitioned) {
+        long bytes = 0;
+        long live = 0;
+        int max = 0;
+        for (List<Segment> group : byPartition(newestFirst, partitioned).values()) {
+            Estimate e = estimateGroup(group);
+            bytes += e.segmentBytes();
+            live += e.liveBytes();
+            max = Math.max(max, group.size());
+        }
+        return new Estimate(bytes, live, max);
+    }
+
+    private static Estimate estimateGroup(List<Segment> group) {
+        long bytes = 0;
+        double live = 0;
+        for (int i = 0; i < group.size(); i++) {
+            Segment s = group.get(i);
+            bytes += s.fileSize();
+            live += s.fileSize() * liveFraction(s, group.subList(0, i));
+        }
+        return new Estimate(bytes, Math.round(live), group.size());
+    }
+
+    /** Fraction of sampled rows of {@code s} that are neither tombstones nor shadowed by {@code newer}. */
+    static double liveFraction(Segment s, List<Segment> newer) {
+        long rows = s.rows();
+        if (rows == 0) {
+            return 0;
+        }
+        int samples = (int) Math.min(rows, SAMPLES_PER_SEGMENT);
+        int live = 0;
+        for (int i = 0; i < samples; i++) {
+            // Evenly spaced, middle of each stride: the same rows every time, so the gauge does not jitter.
+            long row = (2 * i + 1) * rows / (2L * samples);
+            if (s.isTombstone(row)) {
+                continue;
+            }
+            if (newer.isEmpty()) {
+                live++;
+                continue;
+            }
+            byte[] key = s.key(row);
+            long hash = KeyHash.hash(key);
+            boolean shadowed = false;
+            for (Segment n : newer) {
+                if (n.mightContain(key, hash) && n.find(key) >= 0) {
+                    shadowed = true;
+                    break;
+                }
+            }
+            if (!shadowed) {
+                live++;
+            }
+        }
+        return (double) live / samples;
+    }
+
+    private static Map<Long, List<Segment>> byPartition(List<Segment> newestFirst, boolean partitioned) {
+        Map<Long, List<Segment>> groups = new LinkedHashMap<>();
+        for (Segment s : newestFirst) {
+            groups.computeIfAbsent(partitioned ? s.partition() : 0L, k -> new ArrayList<>()).add(s);
+        }
+        return groups;
+    }
+}

@@ -1,0 +1,94 @@
+package io.github.mmapstore.streams;
+
+import java.time.Duration;
+
+/**
+ * How long the next compaction step of one store may run, from what the store has seen lately.
+ *
+ * <ul>
+ *   <li><b>Idle</b>: no write for {@code idleAfter}: the step gets {@code idleBudget} (the "sleep"
+ *       consolidation: nothing waits for the thread, so compaction catches up in large steps).</li>
+ *   <li><b>Under load</b>: at least {@code busyWrites} writes since the last step, or the last step ran
+ *       past twice its budget: the budget halves, step after step, down to a quarter of the base, so
+ *       that compaction takes less of the thread while records pour in. It never stops: steps keep
+ *       coming at every commit or punctuation, so the space and read bounds are still restored.</li>
+ *   <li>Otherwise the base budget; after a quiet step a backed-off budget doubles back towards it.</li>
+ * </ul>
+ *
+ * <p>Time comes from the caller (a nanosecond clock reading), so that the policy is testable without
+ * sleeping. Not thread-safe: one stream thread owns a store.
+ */
+final class CompactionPacer {
+    /** Deepest back-off: the budget is never below base / 2^MAX_BACKOFF. */
+    static final int MAX_BACKOFF = 2;
+
+    private final long baseNanos;
+    private final long idleNanos;
+    private final long idleAfterNanos;
+    private final long busyWrites;
+
+    private long lastWrites = -1;
+    private long lastWriteAt;
+    private int backoff;
+    private long lastBudget;
+    private boolean lastIdle;
+
+    CompactionPacer(Duration base, Duration idleBudget, Duration idleAfter, long busyWrites) {
+        if (base.isNegative() || idleBudget.isNegative() || idleAfter.isNegative()) {
+            throw new IllegalArgumentException("compaction budgets and the idle time must not be negative");
+        }
+        if (busyWrites < 1) {
+            throw new IllegalArgumentException("busyWrites must be at least 1, was " + busyWrites);
+        }
+        this.baseNanos = base.toNanos();
+        this.idleNanos = Math.max(idleBudget.toNanos(), base.toNanos());
+        this.idleAfterNanos = idleAfter.toNanos();
+        this.busyWrites = busyWrites;
+    }
+
+    /**
+     * The budget for a step starting at {@code nowNanos}, given the store's write count so far (any
+     * counter that grows by one per write). 0 when compaction is off (base budget 0).
+     */
+    long budgetNanos(long nowNanos, long writesSoFar) {
+        if (baseNanos == 0) {
+            lastBudget = 0;
+            return 0;
+        }
+        long written = lastWrites < 0 ? 0 : writesSoFar - lastWrites;
+        if (lastWrites < 0 || written > 0) {
+            lastWriteAt = nowNanos;
+        }
+        lastWrites = writesSoFar;
+        lastIdle = nowNanos - lastWriteAt >= idleAfterNanos;
+        if (lastIdle) {
+            backoff = 0;
+            lastBudget = idleNanos;
+            return lastBudget;
+        }
+        if (written >= busyWrites) {
+            backoff = Math.min(MAX_BACKOFF, backoff + 1);
+        } else if (backoff > 0) {
+            backoff--;
+        }
+        lastBudget = Math.max(1, baseNanos >> backoff);
+        return lastBudget;
+    }
+
+    /** What the step given {@code budgetNanos} took: a step that overran twice its budget counts as load. */
+    void stepTook(long nanos, long budgetNanos) {
+        if (!lastIdle && budgetNanos > 0 && nanos > 2 * budgetNanos) {
+            backoff = Math.min(MAX_BACKOFF, backoff + 1);
+        }
+    }
+
+    /** The budget handed out last (0 before the first step or with compaction off). */
+    long lastBudgetNanos() {
+        return lastBudget;
+    }
+
+    /** Whether the last step was an idle step. */
+    boolean lastIdle() {
+        return lastIdle;
+    }
+}
