@@ -10,8 +10,10 @@ import java.util.Map;
  *
  * <ul>
  *   <li><b>Space amplification</b> (segment bytes over live bytes) at most {@code maxSpaceAmplification}:
- *       when a partition's segments hold more than that over their estimated live bytes, all of them are
- *       merged into one (the merge reaches the bottom, so shadowed rows and tombstones go).</li>
+ *       once a partition's segments hold more than halfway to that bound over their estimated live bytes
+ *       (1.25 for a bound of 1.5), all of them are merged into one (the merge reaches the bottom, so
+ *       shadowed rows and tombstones go). Starting halfway leaves the merge the other half of the
+ *       headroom to finish in while writes go on.</li>
  *   <li><b>Read amplification</b> (segments a point lookup may touch, per partition) below
  *       {@code readAmplification}: otherwise a size-tiered run of the newest segments is merged.</li>
  * </ul>
@@ -61,7 +63,7 @@ final class CompactionPolicy {
                 continue;
             }
             Estimate e = estimateGroup(group);
-            if (e.segmentBytes() > maxSpaceAmplification * e.liveBytes()) {
+            if (e.segmentBytes() > startAt(maxSpaceAmplification) * e.liveBytes()) {
                 return new Plan(group, true, Reason.SPACE);
             }
         }
@@ -73,6 +75,11 @@ final class CompactionPolicy {
             }
         }
         return null;
+    }
+
+    /** The space amplification at which a full merge of a partition starts: halfway to the bound. */
+    static double startAt(double maxSpaceAmplification) {
+        return 1 + (maxSpaceAmplification - 1) / 2;
     }
 
     /** Estimated live bytes of all of {@code newestFirst} (see the class comment). */

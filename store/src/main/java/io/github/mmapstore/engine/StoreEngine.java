@@ -1301,6 +1301,19 @@ public final class StoreEngine implements AutoCloseable {
     }
 
     /**
+     * Segment bytes over their estimated live bytes (sampled, cached per segment list; see
+     * {@link EngineConfig#maxSpaceAmplification()}): above the bound, compaction is behind.
+     */
+    public double segmentSpaceAmplification() {
+        Version v = acquire();
+        try {
+            return estimate(v.segments).spaceAmplification();
+        } finally {
+            v.release();
+        }
+    }
+
+    /**
      * The sequence number of the last write readers see: grows by one per put or delete (and per key a
      * partition drop removes from the memtable). Compaction pacing reads it to tell idle from busy.
      */

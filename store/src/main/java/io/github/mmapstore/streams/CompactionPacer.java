@@ -8,10 +8,15 @@ import java.time.Duration;
  * <ul>
  *   <li><b>Idle</b>: no write for {@code idleAfter}: the step gets {@code idleBudget} (the "sleep"
  *       consolidation: nothing waits for the thread, so compaction catches up in large steps).</li>
+ *   <li><b>Behind</b>: the store holds more than its space-amplification bound (a merge started
+ *       halfway to the bound has not kept up with the writes): no back-off, and the budget doubles with
+ *       every step that finds the store still behind, up to {@code 2^MAX_CATCH_UP} times the base, so a
+ *       sustained write load cannot outrun compaction for long. This is the one case where a step may
+ *       take much longer than the base budget; it ends as soon as the store is back within its bound.</li>
  *   <li><b>Under load</b>: at least {@code busyWrites} writes since the last step, or the last step ran
  *       past twice its budget: the budget halves, step after step, down to a quarter of the base, so
  *       that compaction takes less of the thread while records pour in. It never stops: steps keep
- *       coming at every commit or punctuation, so the space and read bounds are still restored.</li>
+ *       coming at every commit or punctuation.</li>
  *   <li>Otherwise the base budget; after a quiet step a backed-off budget doubles back towards it.</li>
  * </ul>
  *
@@ -21,6 +26,8 @@ import java.time.Duration;
 final class CompactionPacer {
     /** Deepest back-off: the budget is never below base / 2^MAX_BACKOFF. */
     static final int MAX_BACKOFF = 2;
+    /** Largest catch-up: a store behind its bound gets at most base * 2^MAX_CATCH_UP per step. */
+    static final int MAX_CATCH_UP = 3;
 
     private final long baseNanos;
     private final long idleNanos;
@@ -30,6 +37,7 @@ final class CompactionPacer {
     private long lastWrites = -1;
     private long lastWriteAt;
     private int backoff;
+    private int catchUp = -1;
     private long lastBudget;
     private boolean lastIdle;
 
@@ -48,9 +56,10 @@ final class CompactionPacer {
 
     /**
      * The budget for a step starting at {@code nowNanos}, given the store's write count so far (any
-     * counter that grows by one per write). 0 when compaction is off (base budget 0).
+     * counter that grows by one per write) and whether it is behind its space bound. 0 when compaction
+     * is off (base budget 0).
      */
-    long budgetNanos(long nowNanos, long writesSoFar) {
+    long budgetNanos(long nowNanos, long writesSoFar, boolean behind) {
         if (baseNanos == 0) {
             lastBudget = 0;
             return 0;
@@ -63,9 +72,17 @@ final class CompactionPacer {
         lastIdle = nowNanos - lastWriteAt >= idleAfterNanos;
         if (lastIdle) {
             backoff = 0;
+            catchUp = -1;
             lastBudget = idleNanos;
             return lastBudget;
         }
+        if (behind) {
+            backoff = 0;
+            catchUp = Math.min(MAX_CATCH_UP, catchUp + 1);
+            lastBudget = baseNanos << catchUp;
+            return lastBudget;
+        }
+        catchUp = -1;
         if (written >= busyWrites) {
             backoff = Math.min(MAX_BACKOFF, backoff + 1);
         } else if (backoff > 0) {
@@ -77,7 +94,7 @@ final class CompactionPacer {
 
     /** What the step given {@code budgetNanos} took: a step that overran twice its budget counts as load. */
     void stepTook(long nanos, long budgetNanos) {
-        if (!lastIdle && budgetNanos > 0 && nanos > 2 * budgetNanos) {
+        if (!lastIdle && catchUp < 0 && budgetNanos > 0 && nanos > 2 * budgetNanos) {
             backoff = Math.min(MAX_BACKOFF, backoff + 1);
         }
     }

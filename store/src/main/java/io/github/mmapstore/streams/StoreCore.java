@@ -408,7 +408,8 @@ final class StoreCore {
             return; // a lazily opened segmented store with nothing written yet
         }
         long start = clock.getAsLong();
-        long budget = p.budgetNanos(start, e.lastSequence());
+        boolean behind = e.segmentSpaceAmplification() > config.engine().maxSpaceAmplification();
+        long budget = p.budgetNanos(start, e.lastSequence(), behind);
         lastBudgetNanos = budget;
         if (budget <= 0) {
             return;
