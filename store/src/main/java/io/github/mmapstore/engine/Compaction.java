@@ -1,6 +1,10 @@
 package io.github.mmapstore.engine;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,7 +31,7 @@ final class Compaction {
     private static final long BYTES_PER_CLOCK_CHECK = 16 * 1024;
     private static final int PAGES_PER_CLOCK_CHECK = 4;
 
-    private enum Phase { SIZING, WRITING, SEALING, VERIFYING, DONE }
+    private enum Phase { SIZING, WRITING, SEALING, SYNCING, VERIFYING, DONE }
 
     private final Path dir;
     private final long number;
@@ -44,6 +48,10 @@ final class Compaction {
     private boolean released;
     private boolean fsync = true;
     private Segment out;
+    /** The output file once renamed, until it is synced and opened. */
+    private Path written;
+    /** The output's sync on the flusher thread, or null. */
+    private Future<Void> syncing;
     private long verifiedPages;
 
     /**
@@ -154,8 +162,8 @@ final class Compaction {
     /**
      * Works until {@code deadline} (System.nanoTime) or completion; true when the output is written,
      * synced, mapped and verified, ready to install. Every phase, sealing and verification included,
-     * yields at the deadline, so a large merge never holds the caller much past its budget (the single
-     * sync of the output file excepted).
+     * yields at the deadline, so a large merge never holds the caller much past its budget; the sync of
+     * the output runs on the flusher thread while steps return at once.
      */
     boolean step(long deadline) throws IOException {
         int n = 0;
@@ -166,10 +174,35 @@ final class Compaction {
                     if (!writer.seal(deadline)) {
                         return yieldAt(FaultInjector.Point.COMPACTION_STEP_SEALING);
                     }
-                    Path path = writer.complete(fsync);
+                    // Renamed unsynced: a segment file no manifest names is deleted at the next open, so a
+                    // crash before the sync below leaves nothing behind.
+                    written = writer.complete(false);
                     writer = null;
+                    phase = Phase.SYNCING;
+                    faults.at(FaultInjector.Point.COMPACTION_STEP_SYNCING); // renamed, not yet synced
+                    if (fsync) {
+                        Path toSync = written;
+                        syncing = Flusher.submit(() -> {
+                            try (FileChannel ch = FileChannel.open(toSync, StandardOpenOption.WRITE)) {
+                                ch.force(true);
+                            }
+                            return null;
+                        });
+                    }
+                    continue;
+                }
+                case SYNCING -> {
+                    // The sync of a large output takes as long as the device needs to write it: it runs on
+                    // the flusher thread, and steps only look whether it is done.
+                    if (syncing != null) {
+                        if (!syncing.isDone() && deadline != Long.MAX_VALUE) {
+                            return yieldAt(FaultInjector.Point.COMPACTION_STEP_SYNCING);
+                        }
+                        awaitSync(); // done, or a caller without a deadline waits
+                    }
                     faults.at(FaultInjector.Point.COMPACTION_AFTER_SEGMENT_WRITTEN);
-                    out = Segment.open(path, number, columns);
+                    out = Segment.open(written, number, columns);
+                    written = null;
                     phase = Phase.VERIFYING;
                     continue;
                 }
@@ -274,6 +307,22 @@ final class Compaction {
         return bottom;
     }
 
+    private void awaitSync() throws IOException {
+        Future<Void> f = syncing;
+        syncing = null;
+        try {
+            f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while syncing " + written);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException("syncing " + written + " failed", e.getCause());
+        }
+    }
+
     private void discardOutput() throws IOException {
         Path p = out.path();
         out.release();
@@ -309,6 +358,17 @@ final class Compaction {
             if (writer != null) {
                 writer.close();
                 writer = null;
+            }
+            if (syncing != null) {
+                try {
+                    awaitSync();
+                } catch (IOException ignoredSyncFailure) {
+                    // the file goes anyway
+                }
+            }
+            if (written != null) {
+                Files.deleteIfExists(written);
+                written = null;
             }
             if (out != null) {
                 discardOutput();
