@@ -9,10 +9,13 @@ import java.time.Duration;
  *   <li><b>Idle</b>: no write for {@code idleAfter}: the step gets {@code idleBudget} (the "sleep"
  *       consolidation: nothing waits for the thread, so compaction catches up in large steps).</li>
  *   <li><b>Behind</b>: the store holds more than its space-amplification bound (a merge started
- *       halfway to the bound has not kept up with the writes): no back-off, and the budget doubles with
- *       every step that finds the store still behind, up to {@code 2^MAX_CATCH_UP} times the base, so a
- *       sustained write load cannot outrun compaction for long. This is the one case where a step may
- *       take much longer than the base budget; it ends as soon as the store is back within its bound.</li>
+ *       halfway to the bound has not kept up with the writes): no back-off; the budget doubles with
+ *       every step that finds the store still behind, up to {@code 2^MAX_CATCH_UP} times the base, and
+ *       is at least {@link #BEHIND_SHARE} of the time since the previous step (at most
+ *       {@link #MAX_BEHIND_NANOS}): when commits are far apart, compaction still gets a fixed share of
+ *       the thread, so a sustained write load cannot outrun it for long. This is the one case where a
+ *       step may take much longer than the base budget; it ends once the store is back within its
+ *       bound. Puts do not wait for it; the commit (or punctuation) that runs the step does.</li>
  *   <li><b>Under load</b>: at least {@code busyWrites} writes since the last step, or the last step ran
  *       past twice its budget: the budget halves, step after step, down to a quarter of the base, so
  *       that compaction takes less of the thread while records pour in. It never stops: steps keep
@@ -28,6 +31,10 @@ final class CompactionPacer {
     static final int MAX_BACKOFF = 2;
     /** Largest catch-up: a store behind its bound gets at most base * 2^MAX_CATCH_UP per step. */
     static final int MAX_CATCH_UP = 3;
+    /** Share of the thread's time a store behind its space bound gives to compaction. */
+    static final double BEHIND_SHARE = 0.5;
+    /** Longest step a store behind its bound takes. */
+    static final long MAX_BEHIND_NANOS = 250_000_000L;
 
     private final long baseNanos;
     private final long idleNanos;
@@ -39,6 +46,7 @@ final class CompactionPacer {
     private int backoff;
     private int catchUp = -1;
     private long lastBudget;
+    private long lastStepAt = Long.MIN_VALUE;
     private boolean lastIdle;
 
     CompactionPacer(Duration base, Duration idleBudget, Duration idleAfter, long busyWrites) {
@@ -70,6 +78,8 @@ final class CompactionPacer {
         }
         lastWrites = writesSoFar;
         lastIdle = nowNanos - lastWriteAt >= idleAfterNanos;
+        long sinceLast = lastStepAt == Long.MIN_VALUE ? 0 : nowNanos - lastStepAt;
+        lastStepAt = nowNanos;
         if (lastIdle) {
             backoff = 0;
             catchUp = -1;
@@ -79,7 +89,8 @@ final class CompactionPacer {
         if (behind) {
             backoff = 0;
             catchUp = Math.min(MAX_CATCH_UP, catchUp + 1);
-            lastBudget = baseNanos << catchUp;
+            long share = Math.min(MAX_BEHIND_NANOS, (long) (sinceLast * BEHIND_SHARE));
+            lastBudget = Math.max(baseNanos << catchUp, share);
             return lastBudget;
         }
         catchUp = -1;

@@ -58,14 +58,24 @@ class CompactionPacerTest {
     @Test
     void catchesUpWhileBehindItsSpaceBoundEvenUnderLoad() {
         pacer.budgetNanos(0, 0, false);
-        assertThat(pacer.budgetNanos(100 * MS, 5_000, true)).isEqualTo(8 * MS);
-        assertThat(pacer.budgetNanos(200 * MS, 10_000, true)).isEqualTo(16 * MS);
-        assertThat(pacer.budgetNanos(300 * MS, 15_000, true)).isEqualTo(32 * MS);
-        assertThat(pacer.budgetNanos(400 * MS, 20_000, true)).isEqualTo(64 * MS);
-        assertThat(pacer.budgetNanos(500 * MS, 25_000, true)).as("capped").isEqualTo(64 * MS);
+        // Steps 10 ms apart: half the time between steps (5 ms) is below the doubling budgets.
+        assertThat(pacer.budgetNanos(10 * MS, 5_000, true)).isEqualTo(8 * MS);
+        assertThat(pacer.budgetNanos(20 * MS, 10_000, true)).isEqualTo(16 * MS);
+        assertThat(pacer.budgetNanos(30 * MS, 15_000, true)).isEqualTo(32 * MS);
+        assertThat(pacer.budgetNanos(40 * MS, 20_000, true)).isEqualTo(64 * MS);
+        assertThat(pacer.budgetNanos(50 * MS, 25_000, true)).as("capped").isEqualTo(64 * MS);
         pacer.stepTook(200 * MS, 64 * MS); // a long catch-up step is not load
-        assertThat(pacer.budgetNanos(600 * MS, 25_001, false)).isEqualTo(8 * MS);
-        assertThat(pacer.budgetNanos(700 * MS, 25_002, true)).as("a new catch-up starts at the base").isEqualTo(8 * MS);
+        assertThat(pacer.budgetNanos(60 * MS, 25_001, false)).isEqualTo(8 * MS);
+        assertThat(pacer.budgetNanos(70 * MS, 25_002, true)).as("a new catch-up starts at the base").isEqualTo(8 * MS);
+    }
+
+    @Test
+    void behindWithCommitsFarApartTakesHalfTheTimeBetweenSteps() {
+        pacer.budgetNanos(0, 0, false);
+        assertThat(pacer.budgetNanos(1_000 * MS, 50_000, true)).isEqualTo(250 * MS); // capped
+        assertThat(pacer.budgetNanos(1_300 * MS, 60_000, true)).isEqualTo(150 * MS);
+        assertThat(pacer.budgetNanos(1_320 * MS, 61_000, true)).as("steps close together: the doubling rules")
+                .isEqualTo(32 * MS);
     }
 
     @Test
