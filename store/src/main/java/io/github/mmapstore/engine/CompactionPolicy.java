@@ -19,16 +19,14 @@ import java.util.Map;
  * </ul>
  *
  * <p>Live bytes are estimated, not counted: a fixed number of evenly spaced rows of each segment is
- * looked up in every newer segment of the same partition (bloom filter first). A sampled row is live
+ * looked up in every newer segment of the same partition (bloom filter first; {@link LiveSamples}
+ * remembers the answers). A sampled row is live
  * when it is not a tombstone and no newer segment holds its key; a segment's live bytes are its file
  * size times its live fraction. Unlike the "bottom segment is the live data" rule of universal
  * compaction, this does not mistake new keys for garbage (an insert-only store never triggers a full
  * merge) and it sees garbage inside the newer segments too (a hot key rewritten in every flush).
  */
 final class CompactionPolicy {
-    /** Rows sampled per segment: enough to see a garbage fraction of a few percent, cheap to probe. */
-    static final int SAMPLES_PER_SEGMENT = 64;
-
     enum Reason { SPACE, READ }
 
     /** A run of adjacent segments (newest first) to merge, and whether it reaches the bottom of its partition. */
@@ -56,13 +54,14 @@ final class CompactionPolicy {
     }
 
     /** What to merge next among {@code newestFirst}, or null when both bounds hold. */
-    static Plan choose(List<Segment> newestFirst, int readAmplification, double maxSpaceAmplification, boolean partitioned) {
+    static Plan choose(List<Segment> newestFirst, int readAmplification, double maxSpaceAmplification, boolean partitioned,
+                       LiveSamples samples) {
         Map<Long, List<Segment>> groups = byPartition(newestFirst, partitioned);
         for (List<Segment> group : groups.values()) {
             if (group.size() < 2) {
                 continue;
             }
-            Estimate e = estimateGroup(group);
+            Estimate e = estimateGroup(group, samples);
             if (e.segmentBytes() > startAt(maxSpaceAmplification) * e.liveBytes()) {
                 return new Plan(group, true, Reason.SPACE);
             }
@@ -83,12 +82,12 @@ final class CompactionPolicy {
     }
 
     /** Estimated live bytes of all of {@code newestFirst} (see the class comment). */
-    static Estimate estimate(List<Segment> newestFirst, boolean partitioned) {
+    static Estimate estimate(List<Segment> newestFirst, boolean partitioned, LiveSamples samples) {
         long bytes = 0;
         long live = 0;
         int max = 0;
         for (List<Segment> group : byPartition(newestFirst, partitioned).values()) {
-            Estimate e = estimateGroup(group);
+            Estimate e = estimateGroup(group, samples);
             bytes += e.segmentBytes();
             live += e.liveBytes();
             max = Math.max(max, group.size());
@@ -96,49 +95,15 @@ final class CompactionPolicy {
         return new Estimate(bytes, live, max);
     }
 
-    private static Estimate estimateGroup(List<Segment> group) {
+    private static Estimate estimateGroup(List<Segment> group, LiveSamples samples) {
         long bytes = 0;
         double live = 0;
         for (int i = 0; i < group.size(); i++) {
             Segment s = group.get(i);
             bytes += s.fileSize();
-            live += s.fileSize() * liveFraction(s, group.subList(0, i));
+            live += s.fileSize() * samples.liveFraction(s, group.subList(0, i));
         }
         return new Estimate(bytes, Math.round(live), group.size());
-    }
-
-    /** Fraction of sampled rows of {@code s} that are neither tombstones nor shadowed by {@code newer}. */
-    static double liveFraction(Segment s, List<Segment> newer) {
-        long rows = s.rows();
-        if (rows == 0) {
-            return 0;
-        }
-        int samples = (int) Math.min(rows, SAMPLES_PER_SEGMENT);
-        int live = 0;
-        for (int i = 0; i < samples; i++) {
-            // Evenly spaced, middle of each stride: the same rows every time, so the gauge does not jitter.
-            long row = (2 * i + 1) * rows / (2L * samples);
-            if (s.isTombstone(row)) {
-                continue;
-            }
-            if (newer.isEmpty()) {
-                live++;
-                continue;
-            }
-            byte[] key = s.key(row);
-            long hash = KeyHash.hash(key);
-            boolean shadowed = false;
-            for (Segment n : newer) {
-                if (n.mightContain(key, hash) && n.find(key) >= 0) {
-                    shadowed = true;
-                    break;
-                }
-            }
-            if (!shadowed) {
-                live++;
-            }
-        }
-        return (double) live / samples;
     }
 
     private static Map<Long, List<Segment>> byPartition(List<Segment> newestFirst, boolean partitioned) {

@@ -1050,7 +1050,7 @@ public final class StoreEngine implements AutoCloseable {
         if (plannedFor != committed) {
             plannedFor = committed;
             planned = CompactionPolicy.choose(committed, config.compactionTrigger(), config.maxSpaceAmplification(),
-                    config.partitioned());
+                    config.partitioned(), liveSamples);
         }
         return planned;
     }
@@ -1058,6 +1058,8 @@ public final class StoreEngine implements AutoCloseable {
     /** The committed list {@link #planned} was chosen for (lists are replaced, never changed, on install). */
     private List<Segment> plannedFor;
     private CompactionPolicy.Plan planned;
+    /** Sampled live rows per segment, shared by the policy and the estimate (thread-safe). */
+    private final LiveSamples liveSamples = new LiveSamples();
     private long compactionSteps;
     private long stepNanosTotal;
     private long stepNanosMax;
@@ -1370,7 +1372,8 @@ public final class StoreEngine implements AutoCloseable {
     private CompactionPolicy.Estimate estimate(List<Segment> segments) {
         Object[] cache = estimateCache;
         if (cache[0] != segments) {
-            cache = new Object[] {segments, CompactionPolicy.estimate(segments, config.partitioned())};
+            liveSamples.retain(segments);
+            cache = new Object[] {segments, CompactionPolicy.estimate(segments, config.partitioned(), liveSamples)};
             estimateCache = cache;
         }
         return (CompactionPolicy.Estimate) cache[1];
