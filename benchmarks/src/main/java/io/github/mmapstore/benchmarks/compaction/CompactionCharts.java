@@ -55,14 +55,18 @@ final class CompactionCharts {
         }
         NumberAxis time = new NumberAxis("seconds into the update phase");
         CombinedDomainXYPlot lat = new CombinedDomainXYPlot(time);
-        lat.add(plot(p99, log("put p99 (µs, log)")), 2);
+        XYPlot first = plot(p99, log("put p99 (µs, log)"));
+        lat.add(first, 2);
         lat.add(plot(max, log("put max (µs, log)")), 2);
         lat.add(plot(tput, new NumberAxis("puts/s (thousands)")), 1);
+        lat.setFixedLegendItems(first.getLegendItems());
         save(new JFreeChart("Put latency and throughput per " + intervalSeconds + " s interval", JFreeChart.DEFAULT_TITLE_FONT, lat, true),
                 latencyPng, 1100, 900);
 
         CombinedDomainXYPlot space = new CombinedDomainXYPlot(new NumberAxis("seconds into the update phase"));
-        space.add(plot(disk, new NumberAxis("disk (GB)")), 1);
+        XYPlot diskPlot = plot(disk, new NumberAxis("disk (GB)"));
+        space.add(diskPlot, 1);
+        space.setFixedLegendItems(diskPlot.getLegendItems());
         space.add(plot(amp, new NumberAxis("space amplification")), 1);
         save(new JFreeChart("Disk use per " + intervalSeconds + " s interval", JFreeChart.DEFAULT_TITLE_FONT, space, true),
                 diskPng, 1100, 750);
