@@ -182,6 +182,63 @@ class CompactionPolicyTest {
     }
 
     @Test
+    void segmentsFlushedDuringALargeMergeAreMergedAboveIt() {
+        int keys = 20_000;
+        TreeMap<Integer, Integer> model = new TreeMap<>();
+        try (StoreEngine e = StoreEngine.open(dir, config().withCompactionTrigger(3))) {
+            for (int i = 0; i < keys; i++) {
+                e.put(key(i), value(i, 0));
+                model.put(i, 0);
+            }
+            e.flush();
+            e.commit(null);
+            for (int i = 0; i < keys; i += 2) {
+                e.put(key(i), value(i, 1));
+                model.put(i, 1);
+            }
+            e.flush();
+            e.commit(null);
+            // Overwrites of half the keys: a space merge of the committed segments is due. Start it, do not
+            // finish it. (Flushes merged some pending segments already: count from here.)
+            long merged = e.stats().compactions();
+            assertThat(e.compact(0)).isTrue();
+            assertThat(e.stats().compactions()).isEqualTo(merged);
+            int below = e.stats().segments();
+            int version = 2;
+            for (int round = 0; round < 5; round++) {
+                for (int i = round; i < keys; i += 50) {
+                    e.put(key(i), value(i, version));
+                    model.put(i, version);
+                }
+                version++;
+                e.flush();
+                e.commit(null);
+            }
+            assertThat(e.stats().segments()).isEqualTo(below + 5);
+            // The next steps merge the five new segments above the large merge first.
+            int guard = 0;
+            while (e.stats().compactions() == merged) {
+                assertThat(e.compact(0)).isTrue();
+                assertThat(++guard).isLessThan(100_000);
+            }
+            assertThat(e.stats().segments()).as("five merged into one above the large merge, which goes on")
+                    .isEqualTo(below + 1);
+            assertThat(e.compact(Long.MAX_VALUE / 2)).isFalse();
+            EngineStats st = e.stats();
+            assertThat(st.compactions()).as("a small merge above, then the large one").isEqualTo(merged + 2);
+            assertThat(st.segments()).isEqualTo(2);
+            for (var en : model.entrySet()) {
+                assertThat(e.get(key(en.getKey()))).isEqualTo(value(en.getKey(), en.getValue()));
+            }
+        }
+        try (StoreEngine e = StoreEngine.open(dir, config().withCompactionTrigger(3))) {
+            for (var en : model.entrySet()) {
+                assertThat(e.get(key(en.getKey()))).isEqualTo(value(en.getKey(), en.getValue()));
+            }
+        }
+    }
+
+    @Test
     void spaceMergesStartHalfwayToTheBound() {
         assertThat(CompactionPolicy.startAt(1.5)).isEqualTo(1.25);
         assertThat(CompactionPolicy.startAt(3.0)).isEqualTo(2.0);
