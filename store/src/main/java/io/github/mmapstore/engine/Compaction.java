@@ -293,20 +293,6 @@ final class Compaction {
         return n;
     }
 
-    /** Rows of all inputs; minus the output's rows, the shadowed rows and tombstones the merge dropped. */
-    long inputRows() {
-        long n = 0;
-        for (Segment s : inputs) {
-            n += s.rows();
-        }
-        return n;
-    }
-
-    /** Whether the merge reaches the bottom of its key space (drops tombstones). */
-    boolean bottom() {
-        return bottom;
-    }
-
     private void awaitSync() throws IOException {
         Future<Void> f = syncing;
         syncing = null;

@@ -1015,6 +1015,9 @@ public final class StoreEngine implements AutoCloseable {
                     }
                     compaction = new Compaction(dir, config.columns(), fileNumbers.getAndIncrement(), plan.run(),
                             plan.bottom(), config.faults()).fsync(config.fsync());
+                    LOG.debug("MmapStore at {}: {} merge of {} segments, {} bytes", dir,
+                            plan.reason() == CompactionPolicy.Reason.SPACE ? "space" : "size-tiered", plan.run().size(),
+                            plan.inputBytes());
                 }
                 worked = true;
                 if (minor == null) {

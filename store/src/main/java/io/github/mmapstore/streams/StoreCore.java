@@ -422,11 +422,6 @@ final class StoreCore {
         p.stepTook(clock.getAsLong() - start, budget);
     }
 
-    /** The budget given to the last compaction step (0 when compaction is off or none ran yet). */
-    long lastCompactionBudgetNanos() {
-        return lastBudgetNanos;
-    }
-
     /** Replaces the nanosecond clock the pacer reads (tests). */
     void clock(java.util.function.LongSupplier nanos) {
         this.clock = Objects.requireNonNull(nanos, "nanos");
