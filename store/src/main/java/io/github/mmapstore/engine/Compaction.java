@@ -1,6 +1,10 @@
 package io.github.mmapstore.engine;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,9 +22,16 @@ import java.util.List;
  */
 final class Compaction {
     private static final int MAX_RUN = 10;
-    private static final int ROWS_PER_CLOCK_CHECK = 256;
+    /**
+     * The clock is read after this many merged rows or {@link #BYTES_PER_CLOCK_CHECK} value bytes,
+     * whichever comes first, and after this many pages checksummed or verified: a step overruns its
+     * deadline by at most that much work (tens of microseconds), whatever the row size (a clock read every few microseconds of work costs under 1%).
+     */
+    private static final int ROWS_PER_CLOCK_CHECK = 16;
+    private static final long BYTES_PER_CLOCK_CHECK = 16 * 1024;
+    private static final int PAGES_PER_CLOCK_CHECK = 4;
 
-    private enum Phase { SIZING, WRITING, SEALING, VERIFYING, DONE }
+    private enum Phase { SIZING, WRITING, SEALING, SYNCING, VERIFYING, DONE }
 
     private final Path dir;
     private final long number;
@@ -37,6 +48,10 @@ final class Compaction {
     private boolean released;
     private boolean fsync = true;
     private Segment out;
+    /** The output file once renamed, until it is synced and opened. */
+    private Path written;
+    /** The output's sync on the flusher thread, or null. */
+    private Future<Void> syncing;
     private long verifiedPages;
 
     /**
@@ -147,28 +162,54 @@ final class Compaction {
     /**
      * Works until {@code deadline} (System.nanoTime) or completion; true when the output is written,
      * synced, mapped and verified, ready to install. Every phase, sealing and verification included,
-     * yields at the deadline, so a large merge never holds the caller much past its budget (the single
-     * sync of the output file excepted).
+     * yields at the deadline, so a large merge never holds the caller much past its budget; the sync of
+     * the output runs on the flusher thread while steps return at once.
      */
     boolean step(long deadline) throws IOException {
         int n = 0;
+        long bytes = 0;
         while (phase != Phase.DONE) {
             switch (phase) {
                 case SEALING -> {
                     if (!writer.seal(deadline)) {
-                        return false;
+                        return yieldAt(FaultInjector.Point.COMPACTION_STEP_SEALING);
                     }
-                    Path path = writer.complete(fsync);
+                    // Renamed unsynced: a segment file no manifest names is deleted at the next open, so a
+                    // crash before the sync below leaves nothing behind.
+                    written = writer.complete(false);
                     writer = null;
+                    phase = Phase.SYNCING;
+                    faults.at(FaultInjector.Point.COMPACTION_STEP_SYNCING); // renamed, not yet synced
+                    if (fsync) {
+                        Path toSync = written;
+                        syncing = Flusher.submit(() -> {
+                            try (FileChannel ch = FileChannel.open(toSync, StandardOpenOption.WRITE)) {
+                                ch.force(true);
+                            }
+                            return null;
+                        });
+                    }
+                    continue;
+                }
+                case SYNCING -> {
+                    // The sync of a large output takes as long as the device needs to write it: it runs on
+                    // the flusher thread, and steps only look whether it is done.
+                    if (syncing != null) {
+                        if (!syncing.isDone() && deadline != Long.MAX_VALUE) {
+                            return yieldAt(FaultInjector.Point.COMPACTION_STEP_SYNCING);
+                        }
+                        awaitSync(); // done, or a caller without a deadline waits
+                    }
                     faults.at(FaultInjector.Point.COMPACTION_AFTER_SEGMENT_WRITTEN);
-                    out = Segment.open(path, number, columns);
+                    out = Segment.open(written, number, columns);
+                    written = null;
                     phase = Phase.VERIFYING;
                     continue;
                 }
                 case VERIFYING -> {
                     long pages = out.pageCount();
                     while (verifiedPages < pages) {
-                        long to = Math.min(pages, verifiedPages + 256);
+                        long to = Math.min(pages, verifiedPages + PAGES_PER_CLOCK_CHECK);
                         try {
                             out.verifyPages(verifiedPages, to);
                         } catch (RuntimeException e) {
@@ -177,7 +218,7 @@ final class Compaction {
                         }
                         verifiedPages = to;
                         if (System.nanoTime() >= deadline && verifiedPages < pages) {
-                            return false;
+                            return yieldAt(FaultInjector.Point.COMPACTION_STEP_VERIFYING);
                         }
                     }
                     if (out.rows() != sizes.rows || !Arrays.equals(out.firstKey(), firstKey)
@@ -194,8 +235,12 @@ final class Compaction {
                     // SIZING and WRITING below
                 }
             }
-            if (++n % ROWS_PER_CLOCK_CHECK == 0 && System.nanoTime() >= deadline) {
-                return false;
+            if (++n % ROWS_PER_CLOCK_CHECK == 0 || bytes >= BYTES_PER_CLOCK_CHECK) {
+                bytes = 0;
+                if (System.nanoTime() >= deadline) {
+                    return yieldAt(phase == Phase.SIZING ? FaultInjector.Point.COMPACTION_STEP_SIZING
+                            : FaultInjector.Point.COMPACTION_STEP_WRITING);
+                }
             }
             if (!cursor.next()) {
                 if (phase == Phase.SIZING) {
@@ -216,6 +261,7 @@ final class Compaction {
             if (value == null && bottom) {
                 continue;
             }
+            bytes += value == null ? 0 : value.length;
             if (phase == Phase.SIZING) {
                 sizes.add(cursor.key(), value);
             } else {
@@ -227,6 +273,40 @@ final class Compaction {
             }
         }
         return true;
+    }
+
+    /**
+     * A step ends at its deadline with the merge unfinished: the crash point of that phase (a process
+     * killed between two steps leaves exactly these files behind), then false.
+     */
+    private boolean yieldAt(FaultInjector.Point point) {
+        faults.at(point);
+        return false;
+    }
+
+    /** Sum of the input files' sizes. */
+    long inputBytes() {
+        long n = 0;
+        for (Segment s : inputs) {
+            n += s.fileSize();
+        }
+        return n;
+    }
+
+    private void awaitSync() throws IOException {
+        Future<Void> f = syncing;
+        syncing = null;
+        try {
+            f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while syncing " + written);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException("syncing " + written + " failed", e.getCause());
+        }
     }
 
     private void discardOutput() throws IOException {
@@ -264,6 +344,17 @@ final class Compaction {
             if (writer != null) {
                 writer.close();
                 writer = null;
+            }
+            if (syncing != null) {
+                try {
+                    awaitSync();
+                } catch (IOException ignoredSyncFailure) {
+                    // the file goes anyway
+                }
+            }
+            if (written != null) {
+                Files.deleteIfExists(written);
+                written = null;
             }
             if (out != null) {
                 discardOutput();

@@ -10,13 +10,17 @@ package io.github.mmapstore.engine;
  * @param logBufferBytes     size of the in-heap buffer in front of the log file
  * @param fsync              whether commit forces data to the device; off only for tests and benchmarks
  *                           that measure the in-memory path
- * @param compactionTrigger  number of segments at which compaction steps start merging
+ * @param compactionTrigger  number of segments at which compaction steps start merging: the read
+ *                           amplification bound (segments a point lookup may touch, per partition) that
+ *                           compaction restores once it has caught up
  * @param faults             test hook called at crash-relevant points; {@link FaultInjector#NONE} in production
  * @param columns            extra value columns laid out in segments (embedding stores), or null
  * @param partitioned        keys start with an 8-byte big-endian partition number (a time segment for
  *                           window and session stores): each segment file holds one partition, compaction
  *                           merges within a partition, and {@link StoreEngine#dropPartitionsBelow} removes
  *                           whole files
+ * @param maxSpaceAmplification bound on segment bytes over estimated live bytes (per partition) past
+ *                           which compaction merges a partition's segments into one; at least 1.1
  */
 public record EngineConfig(
         int maxKeyBytes,
@@ -27,13 +31,15 @@ public record EngineConfig(
         int compactionTrigger,
         FaultInjector faults,
         boolean partitioned,
-        ColumnExtension columns) {
+        ColumnExtension columns,
+        double maxSpaceAmplification) {
 
     public static final int DEFAULT_MAX_KEY_BYTES = 64 * 1024;
     public static final int DEFAULT_MAX_VALUE_BYTES = 64 * 1024 * 1024;
     public static final long DEFAULT_MEMTABLE_BYTES = 64L * 1024 * 1024;
     public static final int DEFAULT_LOG_BUFFER_BYTES = 1024 * 1024;
     public static final int DEFAULT_COMPACTION_TRIGGER = 4;
+    public static final double DEFAULT_MAX_SPACE_AMPLIFICATION = 1.5;
 
     public EngineConfig {
         if (maxKeyBytes < 1) {
@@ -51,49 +57,67 @@ public record EngineConfig(
         if (compactionTrigger < 2) {
             throw new IllegalArgumentException("compactionTrigger must be at least 2, was " + compactionTrigger);
         }
+        if (!(maxSpaceAmplification >= 1.1)) {
+            throw new IllegalArgumentException("maxSpaceAmplification must be at least 1.1, was " + maxSpaceAmplification);
+        }
         if (faults == null) {
             throw new IllegalArgumentException("faults must not be null (use FaultInjector.NONE)");
         }
     }
 
+    /**
+     * The record's components before {@code maxSpaceAmplification} existed; the bound takes its
+     * default ({@value #DEFAULT_MAX_SPACE_AMPLIFICATION}).
+     */
+    public EngineConfig(int maxKeyBytes, int maxValueBytes, long memtableBytes, int logBufferBytes, boolean fsync,
+                        int compactionTrigger, FaultInjector faults, boolean partitioned, ColumnExtension columns) {
+        this(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned,
+                columns, DEFAULT_MAX_SPACE_AMPLIFICATION);
+    }
+
     public static EngineConfig defaults() {
         return new EngineConfig(DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES, DEFAULT_MEMTABLE_BYTES,
-                DEFAULT_LOG_BUFFER_BYTES, true, DEFAULT_COMPACTION_TRIGGER, FaultInjector.NONE, false, null);
+                DEFAULT_LOG_BUFFER_BYTES, true, DEFAULT_COMPACTION_TRIGGER, FaultInjector.NONE, false, null,
+                DEFAULT_MAX_SPACE_AMPLIFICATION);
     }
 
     public EngineConfig withMaxKeyBytes(int v) {
-        return new EngineConfig(v, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns);
+        return new EngineConfig(v, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification);
     }
 
     public EngineConfig withMaxValueBytes(int v) {
-        return new EngineConfig(maxKeyBytes, v, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns);
+        return new EngineConfig(maxKeyBytes, v, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification);
     }
 
     public EngineConfig withMemtableBytes(long v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, v, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, v, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification);
     }
 
     public EngineConfig withLogBufferBytes(int v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, v, fsync, compactionTrigger, faults, partitioned, columns);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, v, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification);
     }
 
     public EngineConfig withFsync(boolean v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, v, compactionTrigger, faults, partitioned, columns);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, v, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification);
     }
 
     public EngineConfig withCompactionTrigger(int v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, v, faults, partitioned, columns);
-    }
-
-    public EngineConfig withPartitioned(boolean v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, v, columns);
-    }
-
-    public EngineConfig withColumns(ColumnExtension v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, v);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, v, faults, partitioned, columns, maxSpaceAmplification);
     }
 
     public EngineConfig withFaults(FaultInjector v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, v, partitioned, columns);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, v, partitioned, columns, maxSpaceAmplification);
+    }
+
+    public EngineConfig withPartitioned(boolean v) {
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, v, columns, maxSpaceAmplification);
+    }
+
+    public EngineConfig withColumns(ColumnExtension v) {
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, v, maxSpaceAmplification);
+    }
+
+    public EngineConfig withMaxSpaceAmplification(double v) {
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, v);
     }
 }

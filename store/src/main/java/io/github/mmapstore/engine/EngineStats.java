@@ -15,6 +15,7 @@ package io.github.mmapstore.engine;
  * @param flushes             memtable flushes since open
  * @param compactions         compactions completed since open
  * @param compactedBytes      bytes written by compactions since open
+ * @param compaction          compaction work and the amplification it keeps bounded
  */
 public record EngineStats(
         long memtableBytes,
@@ -28,7 +29,42 @@ public record EngineStats(
         long commits,
         long flushes,
         long compactions,
-        long compactedBytes) {
+        long compactedBytes,
+        Compaction compaction) {
+
+    /**
+     * Compaction figures since open.
+     *
+     * @param steps                  time-boxed steps run ({@code compact} calls that found work)
+     * @param stepNanosTotal         time spent in them
+     * @param stepNanosMax           the longest
+     * @param stepNanosLast          the last
+     * @param bytesRead              bytes of segment files read by merges (two passes over the inputs, one
+     *                               verification pass over the output)
+     * @param bytesWritten           bytes of merged segment files written (pending merges included)
+     * @param flushBytesWritten      bytes of segment files written by memtable flushes
+     * @param logBytesWritten        bytes appended to log files
+     * @param liveBytes              estimated live bytes of the segments (sampled, see {@code CompactionPolicy})
+     * @param diskBytes              segment and log bytes the store holds on disk (files only a reader
+     *                               still maps excluded)
+     * @param readAmplification      most segments a point lookup may touch in one partition
+     * @param pendingBytes           input bytes of the merge in progress, or of the merge the policy would
+     *                               start next; 0 when both bounds hold
+     */
+    public record Compaction(long steps, long stepNanosTotal, long stepNanosMax, long stepNanosLast, long bytesRead,
+                             long bytesWritten, long flushBytesWritten, long logBytesWritten, long liveBytes,
+                             long diskBytes, int readAmplification, long pendingBytes) {
+        public static final Compaction NONE = new Compaction(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+        /**
+         * Bytes on disk (segments and logs) over estimated live bytes; 1.0 for an empty store. The log
+         * counts here (it is disk the store uses) but not in the policy's bound, which only merging can
+         * restore: a commit after a flush deletes the logs the segments replace.
+         */
+        public double spaceAmplification() {
+            return liveBytes <= 0 ? 1.0 : (double) diskBytes / liveBytes;
+        }
+    }
 
     /**
      * Rows stored per live row, an upper bound of space amplification from overwrites and deletes

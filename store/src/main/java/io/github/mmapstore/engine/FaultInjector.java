@@ -8,7 +8,10 @@ package io.github.mmapstore.engine;
 public interface FaultInjector {
     FaultInjector NONE = point -> { };
 
-    /** Named points, in the order a flush or a compaction passes them. */
+    /**
+     * Named points, in the order a flush or a compaction passes them. The {@code COMPACTION_STEP_*}
+     * points are hit each time a time-boxed compaction step ends at its deadline in that phase.
+     */
     enum Point {
         FLUSH_BEFORE_SEGMENT,
         FLUSH_AFTER_SEGMENT_WRITTEN,
@@ -17,8 +20,13 @@ public interface FaultInjector {
         COMMIT_AFTER_FSYNC,
         MANIFEST_AFTER_TEMP_WRITTEN,
         MANIFEST_AFTER_RENAME,
+        COMPACTION_STEP_SIZING,
         COMPACTION_MID_MERGE,
+        COMPACTION_STEP_WRITING,
+        COMPACTION_STEP_SEALING,
+        COMPACTION_STEP_SYNCING,
         COMPACTION_AFTER_SEGMENT_WRITTEN,
+        COMPACTION_STEP_VERIFYING,
         COMPACTION_AFTER_INSTALL
     }
 

@@ -255,7 +255,7 @@ final class SegmentWriter implements AutoCloseable {
             long start = (long) nextPage * SegmentFormat.PAGE_BYTES;
             table.putInt(Checksums.crc(sealMap, start, Math.min(SegmentFormat.PAGE_BYTES, crcTableOffset - start)));
             nextPage++;
-            if ((nextPage & 255) == 0 && System.nanoTime() >= deadline) {
+            if ((nextPage & 3) == 0 && System.nanoTime() >= deadline) {
                 return nextPage == pageCount;
             }
         }

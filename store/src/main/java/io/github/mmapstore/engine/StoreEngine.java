@@ -765,6 +765,7 @@ public final class StoreEngine implements AutoCloseable {
             log.drain();
             unsynced.add(log.path());
             LogWriter next = LogWriter.create(dir, nextLog, config.logBufferBytes(), false);
+            rotatedLogBytes += log.size();
             log.close();
             log = next;
             config.faults().at(FaultInjector.Point.FLUSH_AFTER_LOG_ROTATED);
@@ -842,6 +843,9 @@ public final class StoreEngine implements AutoCloseable {
             w.release(); // the new version holds it
         }
         flushes++;
+        for (Segment w : written) {
+            flushBytesWritten += w.fileSize();
+        }
         if (Compaction.pick(pending, 2 * config.compactionTrigger(), config.partitioned()) != null) {
             try {
                 compactPending();
@@ -922,7 +926,10 @@ public final class StoreEngine implements AutoCloseable {
         }
         done.releaseInputs();
         compactions++;
-        compactedBytes += out == null ? 0 : out.fileSize();
+        long written = out == null ? 0 : out.fileSize();
+        compactedBytes += written;
+        // Two passes over the inputs (sizing, writing) and one over the output (verification).
+        compactionBytesRead += 2 * done.inputBytes() + written;
     }
 
     /** Publishes a new version over the current segment lists. */
@@ -940,9 +947,12 @@ public final class StoreEngine implements AutoCloseable {
     // =============================================================================================
 
     /**
-     * Runs compaction for at most about {@code budgetNanos}: picks segments to merge when there are at
-     * least {@link EngineConfig#compactionTrigger()}, merges part of them, and installs the result when
-     * done. Each step is crash-safe: a merge is installed by one manifest replacement.
+     * Runs compaction for at most about {@code budgetNanos}: asks {@link CompactionPolicy} what to merge
+     * (a partition's segments when they hold more than {@link EngineConfig#maxSpaceAmplification()} times
+     * their estimated live bytes, else a size-tiered run once a partition has
+     * {@link EngineConfig#compactionTrigger()} segments), merges part of it, and installs the result when
+     * done. Each step is crash-safe: the output is a temporary file until it is complete, and a merge is
+     * installed by one manifest replacement; inputs are deleted once no reader holds them.
      *
      * @return true if compaction work remains (call again later)
      */
@@ -955,6 +965,7 @@ public final class StoreEngine implements AutoCloseable {
             // made every call stop after the first few hundred rows: saturate instead.
             deadline = Long.MAX_VALUE;
         }
+        boolean worked = false;
         try {
             while (true) {
                 if (compaction == null) {
@@ -962,12 +973,30 @@ public final class StoreEngine implements AutoCloseable {
                         // The manifest must keep naming the dropped files until the drop is committed.
                         return false;
                     }
-                    List<Segment> run = Compaction.pick(committed, config.compactionTrigger(), config.partitioned());
-                    if (run == null) {
+                    CompactionPolicy.Plan plan = plan();
+                    if (plan == null) {
                         return false;
                     }
-                    boolean bottom = Compaction.reachesBottom(run, committed, List.of(), config.partitioned());
-                    compaction = new Compaction(dir, config.columns(), fileNumbers.getAndIncrement(), run, bottom, config.faults()).fsync(config.fsync());
+                    compaction = new Compaction(dir, config.columns(), fileNumbers.getAndIncrement(), plan.run(),
+                            plan.bottom(), config.faults()).fsync(config.fsync());
+                    LOG.debug("MmapStore at {}: {} merge of {} segments, {} bytes", dir,
+                            plan.reason() == CompactionPolicy.Reason.SPACE ? "space" : "size-tiered", plan.run().size(),
+                            plan.inputBytes());
+                }
+                worked = true;
+                if (minor == null) {
+                    minor = startMinor();
+                }
+                if (minor != null) {
+                    if (!minor.step(deadline)) {
+                        return true;
+                    }
+                    Compaction small = minor;
+                    minor = null;
+                    installCompaction(small);
+                    if (System.nanoTime() >= deadline) {
+                        return true; // the large merge goes on at the next step
+                    }
                 }
                 if (!compaction.step(deadline)) {
                     return true;
@@ -976,7 +1005,7 @@ public final class StoreEngine implements AutoCloseable {
                 compaction = null;
                 installCompaction(done);
                 if (System.nanoTime() >= deadline) {
-                    return Compaction.pick(committed, config.compactionTrigger(), config.partitioned()) != null;
+                    return plan() != null;
                 }
             }
         } catch (IOException e) {
@@ -986,8 +1015,69 @@ public final class StoreEngine implements AutoCloseable {
             abortCompaction();
             corrupted(e);
             throw e;
+        } finally {
+            if (worked) {
+                long took = System.nanoTime() - now;
+                compactionSteps++;
+                stepNanosTotal += took;
+                stepNanosLast = took;
+                stepNanosMax = Math.max(stepNanosMax, took);
+            }
         }
     }
+
+    /**
+     * A size-tiered merge among the segments newer than the merge in progress, when they alone reach the
+     * read-amplification bound, or null. A merge of a whole large partition takes many steps while
+     * flushes keep adding segments above it; without this the segments a lookup may touch grew with
+     * every flush until the large merge installed (119 in the compaction benchmark). The two runs are
+     * disjoint and each adjacent, so each installs by replacing its own run; the small one never
+     * reaches the bottom (the large one's inputs lie below it), so it keeps its tombstones.
+     */
+    private Compaction startMinor() {
+        if (compaction == null || !droppedCommitted.isEmpty()) {
+            return null;
+        }
+        int first = committed.indexOf(compaction.inputs().get(0));
+        if (first < config.compactionTrigger()) {
+            return null;
+        }
+        List<Segment> run = Compaction.pick(new ArrayList<>(committed.subList(0, first)), config.compactionTrigger(),
+                config.partitioned());
+        if (run == null) {
+            return null;
+        }
+        return new Compaction(dir, config.columns(), fileNumbers.getAndIncrement(), run, false, config.faults())
+                .fsync(config.fsync());
+    }
+
+    /** A small merge running above {@link #compaction} (see {@link #startMinor}), or null. */
+    private Compaction minor;
+
+    /** The policy's next merge among the committed segments (cached while they do not change), or null. */
+    private CompactionPolicy.Plan plan() {
+        if (plannedFor != committed) {
+            plannedFor = committed;
+            planned = CompactionPolicy.choose(committed, config.compactionTrigger(), config.maxSpaceAmplification(),
+                    config.partitioned(), liveSamples);
+        }
+        return planned;
+    }
+
+    /** The committed list {@link #planned} was chosen for (lists are replaced, never changed, on install). */
+    private List<Segment> plannedFor;
+    private CompactionPolicy.Plan planned;
+    /** Sampled live rows per segment, shared by the policy and the estimate (thread-safe). */
+    private final LiveSamples liveSamples = new LiveSamples();
+    private long compactionSteps;
+    private long stepNanosTotal;
+    private long stepNanosMax;
+    private long stepNanosLast;
+    private long compactionBytesRead;
+    private long flushBytesWritten;
+    private long rotatedLogBytes;
+    /** A segment list (a version's, never changed) and the live-byte estimate of its segments. */
+    private volatile Object[] estimateCache = {null, CompactionPolicy.Estimate.EMPTY};
 
     /** Merges every segment into one now (tests, tools, and before a benchmark's read phase). */
     public synchronized void compactFully() {
@@ -1055,6 +1145,10 @@ public final class StoreEngine implements AutoCloseable {
     }
 
     private void abortCompaction() {
+        if (minor != null) {
+            minor.abort();
+            minor = null;
+        }
         if (compaction != null) {
             compaction.abort();
             compaction = null;
@@ -1221,6 +1315,27 @@ public final class StoreEngine implements AutoCloseable {
         return openReport;
     }
 
+    /**
+     * Segment bytes over their estimated live bytes (sampled, cached per segment list; see
+     * {@link EngineConfig#maxSpaceAmplification()}): above the bound, compaction is behind.
+     */
+    public double segmentSpaceAmplification() {
+        Version v = acquire();
+        try {
+            return estimate(v.segments).spaceAmplification();
+        } finally {
+            v.release();
+        }
+    }
+
+    /**
+     * The sequence number of the last write readers see: grows by one per put or delete (and per key a
+     * partition drop removes from the memtable). Compaction pacing reads it to tell idle from busy.
+     */
+    public long lastSequence() {
+        return visibleSeq;
+    }
+
     public Path directory() {
         return dir;
     }
@@ -1245,18 +1360,59 @@ public final class StoreEngine implements AutoCloseable {
             long f;
             long k;
             long kb;
+            EngineStats.Compaction work;
             synchronized (this) {
                 logBytes = log.size();
                 c = commits;
                 f = flushes;
                 k = compactions;
                 kb = compactedBytes;
+                long pendingWork = minor != null ? minor.inputBytes() + compaction.inputBytes()
+                        : compaction != null ? compaction.inputBytes()
+                        : droppedCommitted.isEmpty() && plan() != null ? plan().inputBytes() : 0;
+                CompactionPolicy.Estimate e = estimate(v.segments);
+                work = new EngineStats.Compaction(compactionSteps, stepNanosTotal, stepNanosMax, stepNanosLast,
+                        compactionBytesRead, compactedBytes, flushBytesWritten, rotatedLogBytes + log.size(),
+                        e.liveBytes(), diskBytes(), e.maxSegmentsPerPartition(), pendingWork);
             }
             return new EngineStats(v.memtable.approximateBytes(), v.memtable.keyCount(), v.segments.size(), rows, tombs,
-                    mapped, logBytes, lastCommitNanos, c, f, k, kb);
+                    mapped, logBytes, lastCommitNanos, c, f, k, kb, work);
         } finally {
             v.release();
         }
+    }
+
+    /** The sampled live-byte estimate of a version's segments, computed once per segment list. */
+    private CompactionPolicy.Estimate estimate(List<Segment> segments) {
+        Object[] cache = estimateCache;
+        if (cache[0] != segments) {
+            liveSamples.retain(segments);
+            cache = new Object[] {segments, CompactionPolicy.estimate(segments, config.partitioned(), liveSamples)};
+            estimateCache = cache;
+        }
+        return (CompactionPolicy.Estimate) cache[1];
+    }
+
+    /**
+     * Bytes of the store's files on disk: segments (obsolete ones still mapped by a reader included),
+     * logs, compaction outputs in progress, the manifest.
+     */
+    private long diskBytes() {
+        long n = 0;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                try {
+                    if (Files.isRegularFile(p)) {
+                        n += Files.size(p);
+                    }
+                } catch (IOException gone) {
+                    // deleted while listing (a merge input whose last reader just left)
+                }
+            }
+        } catch (IOException e) {
+            LOG.debug("MmapStore at {}: cannot list the store directory for disk usage: {}", dir, e.toString());
+        }
+        return n;
     }
 
     // =============================================================================================
@@ -1347,6 +1503,10 @@ public final class StoreEngine implements AutoCloseable {
         if (clean) {
             abortCompaction();
         } else if (compaction != null) {
+            if (minor != null) {
+                minor.releaseInputs();
+                minor = null;
+            }
             compaction.releaseInputs();
             compaction = null;
         }

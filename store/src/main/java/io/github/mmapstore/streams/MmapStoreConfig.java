@@ -11,7 +11,8 @@ import org.apache.kafka.common.config.ConfigException;
  * them with their defaults.
  */
 public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, long restoreCommitBytes,
-                              Duration eosCheckpointInterval, Duration damageCheckInterval) {
+                              Duration eosCheckpointInterval, Duration compactionIdleBudget,
+                              Duration compactionIdleAfter, long compactionBusyWrites, Duration damageCheckInterval) {
     public static final String PREFIX = "mmapstore.";
     public static final String MAX_KEY_BYTES = "max.key.bytes";
     public static final String MAX_VALUE_BYTES = "max.value.bytes";
@@ -20,11 +21,18 @@ public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, lo
     public static final String FSYNC = "fsync";
     public static final String COMPACTION_TRIGGER_SEGMENTS = "compaction.trigger.segments";
     public static final String COMPACTION_BUDGET_MS = "compaction.budget.ms";
+    public static final String COMPACTION_MAX_SPACE_AMPLIFICATION = "compaction.max.space.amplification";
+    public static final String COMPACTION_IDLE_BUDGET_MS = "compaction.idle.budget.ms";
+    public static final String COMPACTION_IDLE_AFTER_MS = "compaction.idle.after.ms";
+    public static final String COMPACTION_BUSY_WRITES = "compaction.busy.writes";
     public static final String RESTORE_COMMIT_BYTES = "restore.commit.bytes";
     public static final String EOS_CHECKPOINT_INTERVAL_MS = "eos.checkpoint.interval.ms";
     public static final String DAMAGE_CHECK_INTERVAL_MS = "damage.check.interval.ms";
 
-    public static final long DEFAULT_COMPACTION_BUDGET_MS = 20;
+    public static final long DEFAULT_COMPACTION_BUDGET_MS = 5;
+    public static final long DEFAULT_COMPACTION_IDLE_BUDGET_MS = 100;
+    public static final long DEFAULT_COMPACTION_IDLE_AFTER_MS = 10_000;
+    public static final long DEFAULT_COMPACTION_BUSY_WRITES = 20_000;
     public static final long DEFAULT_RESTORE_COMMIT_BYTES = 256L * 1024 * 1024;
     public static final long DEFAULT_EOS_CHECKPOINT_INTERVAL_MS = 1000;
     public static final long DEFAULT_DAMAGE_CHECK_INTERVAL_MS = 5000;
@@ -37,13 +45,46 @@ public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, lo
                 .withMemtableBytes(longValue(props, MEMTABLE_BYTES, EngineConfig.DEFAULT_MEMTABLE_BYTES, 4096, Long.MAX_VALUE))
                 .withLogBufferBytes((int) longValue(props, LOG_BUFFER_BYTES, EngineConfig.DEFAULT_LOG_BUFFER_BYTES, 4096, 1 << 30))
                 .withFsync(boolValue(props, FSYNC, true))
-                .withCompactionTrigger((int) longValue(props, COMPACTION_TRIGGER_SEGMENTS, EngineConfig.DEFAULT_COMPACTION_TRIGGER, 2, 1000));
+                .withCompactionTrigger((int) longValue(props, COMPACTION_TRIGGER_SEGMENTS, EngineConfig.DEFAULT_COMPACTION_TRIGGER, 2, 1000))
+                .withMaxSpaceAmplification(doubleValue(props, COMPACTION_MAX_SPACE_AMPLIFICATION,
+                        EngineConfig.DEFAULT_MAX_SPACE_AMPLIFICATION, 1.1, 100));
         long budget = longValue(props, COMPACTION_BUDGET_MS, DEFAULT_COMPACTION_BUDGET_MS, 0, Long.MAX_VALUE / 1_000_000);
         long restore = longValue(props, RESTORE_COMMIT_BYTES, DEFAULT_RESTORE_COMMIT_BYTES, 1, Long.MAX_VALUE);
         long eosInterval = longValue(props, EOS_CHECKPOINT_INTERVAL_MS, DEFAULT_EOS_CHECKPOINT_INTERVAL_MS, -1, Long.MAX_VALUE / 1_000_000);
+        long idleBudget = longValue(props, COMPACTION_IDLE_BUDGET_MS, Math.max(DEFAULT_COMPACTION_IDLE_BUDGET_MS, budget), 0,
+                Long.MAX_VALUE / 1_000_000);
+        long idleAfter = longValue(props, COMPACTION_IDLE_AFTER_MS, DEFAULT_COMPACTION_IDLE_AFTER_MS, 0, Long.MAX_VALUE / 1_000_000);
+        long busyWrites = longValue(props, COMPACTION_BUSY_WRITES, DEFAULT_COMPACTION_BUSY_WRITES, 1, Long.MAX_VALUE);
         long damageInterval = longValue(props, DAMAGE_CHECK_INTERVAL_MS, DEFAULT_DAMAGE_CHECK_INTERVAL_MS, 0, Long.MAX_VALUE / 1_000_000);
         return new MmapStoreConfig(e, Duration.ofMillis(budget), restore, Duration.ofMillis(eosInterval),
-                Duration.ofMillis(damageInterval));
+                Duration.ofMillis(idleBudget), Duration.ofMillis(idleAfter), busyWrites, Duration.ofMillis(damageInterval));
+    }
+
+    /** The pacer of one store's compaction steps under this configuration. */
+    CompactionPacer pacer(Duration base) {
+        return new CompactionPacer(base, compactionIdleBudget.compareTo(base) < 0 ? base : compactionIdleBudget,
+                compactionIdleAfter, compactionBusyWrites);
+    }
+
+    private static double doubleValue(Map<String, Object> props, String key, double def, double min, double max) {
+        Object v = props.get(key);
+        if (v == null) {
+            return def;
+        }
+        double d;
+        if (v instanceof Number num) {
+            d = num.doubleValue();
+        } else {
+            try {
+                d = Double.parseDouble(v.toString().trim());
+            } catch (NumberFormatException ex) {
+                throw new ConfigException(PREFIX + key, v, "must be a number");
+            }
+        }
+        if (!(d >= min && d <= max)) {
+            throw new ConfigException(PREFIX + key, v, "must be between " + min + " and " + max);
+        }
+        return d;
     }
 
     private static long longValue(Map<String, Object> props, String key, long def, long min, long max) {

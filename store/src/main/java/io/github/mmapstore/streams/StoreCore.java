@@ -12,6 +12,7 @@ import io.github.mmapstore.engine.OpenReport;
 import io.github.mmapstore.engine.StoreEngine;
 import io.github.mmapstore.engine.StoreLockedException;
 import java.io.File;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -130,6 +131,7 @@ final class StoreCore {
         }
         this.context = context;
         this.config = MmapStoreConfig.from(context.appConfigsWithPrefix(MmapStoreConfig.PREFIX));
+        this.pacer = config.pacer(config.compactionBudget());
         File dir = storeDirectory(context, name);
         Object consistency = context.appConfigs().get(CONSISTENCY_ENABLED);
         this.consistencyEnabled = consistency != null && Boolean.parseBoolean(consistency.toString());
@@ -192,7 +194,8 @@ final class StoreCore {
                     name, context.taskId(), report.openNanos() / 1_000_000, report.replayedRecords(), report.discardedLogBytes());
         }
         try {
-            this.metrics = new StoreMetrics(context, metricsScope, name, e, () -> selfCheckpoints);
+            this.metrics = new StoreMetrics(context, metricsScope, name, e, () -> selfCheckpoints,
+                    () -> lastBudgetNanos);
         } catch (RuntimeException ex) {
             e.close();
             throw ex;
@@ -408,17 +411,61 @@ final class StoreCore {
         compactStep();
     }
 
-    /** One compaction step within {@code mmapstore.compaction.budget.ms}, after a commit. */
+    /**
+     * One compaction step after a commit, paced from {@code mmapstore.compaction.budget.ms} (see
+     * {@link CompactionPacer}); skipped when a punctuator scheduled by {@link MmapCompaction} steps this
+     * store instead.
+     */
     private void compactStep() {
-        long budget = config.compactionBudget().toNanos();
-        if (budget > 0) {
-            try {
-                engine().compact(budget);
-            } catch (EngineException ex) {
-                throw translate("compacting", ex);
-            }
+        if (!punctuated) {
+            compactStep(pacer);
         }
     }
+
+    /**
+     * One compaction step from a punctuation, paced from {@code base}; from now on commits leave
+     * compaction of this store to the punctuator.
+     */
+    void punctuatedCompactionStep(Duration base) {
+        if (!punctuated || punctuationPacer == null || !punctuationBase.equals(base)) {
+            punctuated = true;
+            punctuationBase = base;
+            punctuationPacer = config.pacer(base);
+        }
+        compactStep(punctuationPacer);
+    }
+
+    private void compactStep(CompactionPacer p) {
+        StoreEngine e = engine;
+        if (e == null || !open) {
+            return; // a lazily opened segmented store with nothing written yet
+        }
+        long start = clock.getAsLong();
+        boolean behind = e.segmentSpaceAmplification() > config.engine().maxSpaceAmplification();
+        long budget = p.budgetNanos(start, e.lastSequence(), behind);
+        lastBudgetNanos = budget;
+        if (budget <= 0) {
+            return;
+        }
+        try {
+            e.compact(budget);
+        } catch (EngineException ex) {
+            throw translate("compacting", ex);
+        }
+        p.stepTook(clock.getAsLong() - start, budget);
+    }
+
+    /** Replaces the nanosecond clock the pacer reads (tests). */
+    void clock(java.util.function.LongSupplier nanos) {
+        this.clock = Objects.requireNonNull(nanos, "nanos");
+    }
+
+    private java.util.function.LongSupplier clock = System::nanoTime;
+    private CompactionPacer pacer;
+    private boolean punctuated;
+    private Duration punctuationBase;
+    private CompactionPacer punctuationPacer;
+    private volatile long lastBudgetNanos;
 
     private void commitOffsets(Map<TopicPartition, Long> offsets) {
         StoreEngine e = engine();

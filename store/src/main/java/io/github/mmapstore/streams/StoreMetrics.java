@@ -24,7 +24,7 @@ final class StoreMetrics implements AutoCloseable {
     private final Sensor sensor;
 
     StoreMetrics(StateStoreContext context, String scope, String storeName, StoreEngine engine,
-                 java.util.function.LongSupplier selfCheckpoints) {
+                 java.util.function.LongSupplier selfCheckpoints, java.util.function.LongSupplier compactionBudgetNanos) {
         this.metrics = context.metrics();
         Map<String, String> tags = new LinkedHashMap<>();
         tags.put("thread-id", Thread.currentThread().getName());
@@ -45,6 +45,36 @@ final class StoreMetrics implements AutoCloseable {
                 s -> stats(engine).compactions());
         gauge(tags, "mmapstore-flushes-total", "Memtable flushes since the store opened",
                 s -> stats(engine).flushes());
+        gauge(tags, "mmapstore-compaction-steps-total", "Time-boxed compaction steps that found work",
+                s -> stats(engine).compaction().steps());
+        gauge(tags, "mmapstore-compaction-step-time-avg-ms", "Average duration of a compaction step (ms)", s -> {
+            EngineStats.Compaction c = stats(engine).compaction();
+            return c.steps() == 0 ? 0 : c.stepNanosTotal() / 1e6 / c.steps();
+        });
+        gauge(tags, "mmapstore-compaction-step-time-max-ms", "Longest compaction step (ms)",
+                s -> stats(engine).compaction().stepNanosMax() / 1e6);
+        gauge(tags, "mmapstore-compaction-step-time-last-ms", "Duration of the last compaction step (ms)",
+                s -> stats(engine).compaction().stepNanosLast() / 1e6);
+        gauge(tags, "mmapstore-compaction-budget-ms", "Budget the pacer gave the last compaction step (ms)",
+                s -> compactionBudgetNanos.getAsLong() / 1e6);
+        gauge(tags, "mmapstore-compaction-bytes-read-total", "Bytes of segment files read by compaction",
+                s -> stats(engine).compaction().bytesRead());
+        gauge(tags, "mmapstore-compaction-bytes-written-total", "Bytes of segment files written by compaction",
+                s -> stats(engine).compaction().bytesWritten());
+        gauge(tags, "mmapstore-flush-bytes-written-total", "Bytes of segment files written by memtable flushes",
+                s -> stats(engine).compaction().flushBytesWritten());
+        gauge(tags, "mmapstore-log-bytes-written-total", "Bytes appended to log files",
+                s -> stats(engine).compaction().logBytesWritten());
+        gauge(tags, "mmapstore-pending-compaction-bytes",
+                "Input bytes of the merge in progress or due next (0 when the space and read bounds hold)",
+                s -> stats(engine).compaction().pendingBytes());
+        gauge(tags, "mmapstore-disk-bytes", "Bytes of the store's files on disk", s -> stats(engine).compaction().diskBytes());
+        gauge(tags, "mmapstore-live-bytes-estimate", "Live bytes of the segments, estimated by sampling rows",
+                s -> stats(engine).compaction().liveBytes());
+        gauge(tags, "mmapstore-space-amplification", "Bytes on disk over estimated live bytes",
+                s -> stats(engine).compaction().spaceAmplification());
+        gauge(tags, "mmapstore-read-amplification", "Most segments a point lookup may touch in one partition",
+                s -> stats(engine).compaction().readAmplification());
         gauge(tags, "mmapstore-self-checkpoints-total",
                 "Commits the store made by itself after Kafka committed a transaction (exactly-once only)",
                 s -> selfCheckpoints.getAsLong());

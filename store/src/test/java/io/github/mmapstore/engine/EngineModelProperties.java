@@ -143,15 +143,19 @@ class EngineModelProperties {
         }
     }
 
-    /** mode 0 = compact(0), 1 = compact(100 µs), 2 = while (compact(MAX_VALUE)), 3 = compactFully(). */
-    record Compact(int mode) implements Op {
+    /**
+     * mode 0 = compact(0), 1 = compact(budgetNanos), 2 = while (compact(MAX_VALUE)), 3 = compactFully(),
+     * 4 = up to {@code steps} steps of compact(budgetNanos) (a merge spread over many tiny steps).
+     */
+    record Compact(int mode, int budgetNanos, int steps) implements Op {
         @Override
         public String toString() {
             return switch (mode) {
                 case 0 -> "compact(0)";
-                case 1 -> "compact(100us)";
+                case 1 -> "compact(" + budgetNanos + "ns)";
                 case 2 -> "compactUntilDone()";
-                default -> "compactFully()";
+                case 3 -> "compactFully()";
+                default -> steps + " x compact(" + budgetNanos + "ns)";
             };
         }
     }
@@ -177,7 +181,8 @@ class EngineModelProperties {
         }
     }
 
-    enum During { FLUSH, COMMIT, COMPACT_STEPS, COMPACT_FULLY, PUTS }
+    /** COMPACT_NEW_WORK: committed overwrites first (not armed), so that a merge is due, then tiny steps. */
+    enum During { FLUSH, COMMIT, COMPACT_STEPS, COMPACT_FULLY, PUTS, COMPACT_NEW_WORK }
 
     /** Arms the fault injector at {@code point} (after {@code skip} earlier hits), runs {@code during}. */
     record FaultCrash(FaultInjector.Point point, int skip, During during) implements Op {
@@ -276,7 +281,10 @@ class EngineModelProperties {
         Arbitrary<Op> batch = batchEntry.list().ofMinSize(0).ofMaxSize(40).map(Batch::new);
         Arbitrary<Op> commit = Arbitraries.integers().between(0, 5).map(i -> new Commit(Math.min(i, 2)));
         Arbitrary<Op> flush = Arbitraries.just(new Flush());
-        Arbitrary<Op> compact = Arbitraries.integers().between(0, 3).map(Compact::new);
+        Arbitrary<Op> compact = Combinators.combine(Arbitraries.integers().between(0, 4),
+                Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.integers().between(0, 2_000)),
+                        Tuple.of(1, Arbitraries.integers().between(2_000, 200_000))),
+                Arbitraries.integers().between(1, 20)).as(Compact::new);
         Arbitrary<Op> reopen = Arbitraries.just(new Reopen());
         Arbitrary<Op> torn = Combinators.combine(Arbitraries.integers().between(0, 1000), Arbitraries.of(true, false),
                 Arbitraries.integers().between(1, 300)).as(TornCrash::new);
@@ -301,6 +309,78 @@ class EngineModelProperties {
     @Provide
     Arbitrary<List<Op>> sequences() {
         return ops().list().ofMinSize(1).ofMaxSize(500).withSizeDistribution(RandomDistribution.uniform());
+    }
+
+    /** The crash points a compaction passes, in phase order. */
+    static final List<FaultInjector.Point> COMPACTION_POINTS = List.of(FaultInjector.Point.COMPACTION_STEP_SIZING,
+            FaultInjector.Point.COMPACTION_MID_MERGE, FaultInjector.Point.COMPACTION_STEP_WRITING,
+            FaultInjector.Point.COMPACTION_STEP_SEALING, FaultInjector.Point.COMPACTION_STEP_SYNCING,
+            FaultInjector.Point.COMPACTION_AFTER_SEGMENT_WRITTEN, FaultInjector.Point.COMPACTION_STEP_VERIFYING,
+            FaultInjector.Point.MANIFEST_AFTER_TEMP_WRITTEN, FaultInjector.Point.MANIFEST_AFTER_RENAME,
+            FaultInjector.Point.COMPACTION_AFTER_INSTALL);
+    private static final Map<FaultInjector.Point, AtomicLong> STEP_CRASHES_AT = new EnumMap<>(FaultInjector.Point.class);
+    private static final AtomicLong STEP_TRIES = new AtomicLong();
+
+    static {
+        for (FaultInjector.Point p : COMPACTION_POINTS) {
+            STEP_CRASHES_AT.put(p, new AtomicLong());
+        }
+    }
+
+    /**
+     * Sequences weighted towards compaction: many writes (some large values, so a step stops in the
+     * middle of sealing and verification too), frequent commits (merges work on committed segments),
+     * merges spread over many steps of tiny budgets with reads in between, and kills at every point a
+     * merge passes, after 0 to 5 earlier hits, so that a merge dies in each of its phases.
+     */
+    @Provide
+    Arbitrary<List<Op>> compactionSequences() {
+        Arbitrary<Op> put = Combinators.combine(keys(), Arbitraries.frequencyOf(
+                Tuple.of(20, Arbitraries.integers().between(4, 40)),
+                Tuple.of(2, Arbitraries.just(5000)),
+                Tuple.of(1, Arbitraries.just(20_000)))).as(Put::new);
+        Arbitrary<Op> delete = keys().map(Delete::new);
+        Arbitrary<Op> get = keys().map(Get::new);
+        Arbitrary<Op> commit = Arbitraries.integers().between(0, 2).map(Commit::new);
+        Arbitrary<Op> flush = Arbitraries.just(new Flush());
+        Arbitrary<Op> steps = Combinators.combine(Arbitraries.just(4), Arbitraries.integers().between(0, 3_000),
+                Arbitraries.integers().between(1, 30)).as(Compact::new);
+        Arbitrary<Op> kill = Combinators.combine(Arbitraries.of(COMPACTION_POINTS), Arbitraries.integers().between(0, 5),
+                Arbitraries.of(During.COMPACT_STEPS, During.COMPACT_NEW_WORK)).as(FaultCrash::new);
+        Arbitrary<Op> ops = Arbitraries.frequencyOf(
+                Tuple.of(50, put),
+                Tuple.of(10, delete),
+                Tuple.of(5, get),
+                Tuple.of(8, commit),
+                Tuple.of(8, flush),
+                Tuple.of(4, steps),
+                Tuple.of(8, kill),
+                Tuple.of(1, Arbitraries.just(new Reopen())));
+        return ops.list().ofMinSize(50).ofMaxSize(400);
+    }
+
+    @Property(tries = 40, edgeCases = EdgeCasesMode.NONE, afterFailure = AfterFailureMode.SAMPLE_FIRST)
+    void compactionStepsSurviveKillsInEveryPhase(@ForAll("compactionSequences") List<Op> ops,
+                                                 @ForAll @IntRange(min = 2, max = 3) int compactionTrigger) throws IOException {
+        STEP_TRIES.incrementAndGet();
+        Path dir = Files.createTempDirectory("mmapstore-model-compaction");
+        try (Harness h = new Harness(dir, 4096, compactionTrigger)) {
+            h.crashes = STEP_CRASHES_AT;
+            for (int i = 0; i < ops.size(); i++) {
+                Op op = ops.get(i);
+                try {
+                    h.run(i, op);
+                } catch (AssertionError | RuntimeException e) {
+                    throw new AssertionError("operation #" + i + " " + op + " failed (compactionTrigger=" + compactionTrigger
+                            + "): " + e.getMessage(), e);
+                }
+            }
+            h.verifyAll("end of sequence");
+            h.reopen();
+            h.verifyAll("reopen at end of sequence");
+        } finally {
+            deleteRecursively(dir);
+        }
     }
 
     // =============================================================================================
@@ -337,6 +417,17 @@ class EngineModelProperties {
         System.out.println("EngineModelProperties: " + TRIES.get() + " tries, " + TOTAL_OPS.get() + " operations, "
                 + REOPENS.get() + " reopens, " + TORN_CRASHES.get() + " torn-tail crashes, injected crashes by point: "
                 + CRASHES_AT);
+        if (STEP_TRIES.get() > 0) {
+            System.out.println("EngineModelProperties, compaction steps: " + STEP_TRIES.get()
+                    + " tries, kills by compaction point: " + STEP_CRASHES_AT);
+        }
+        if (STEP_TRIES.get() >= 40) {
+            for (Map.Entry<FaultInjector.Point, AtomicLong> e : STEP_CRASHES_AT.entrySet()) {
+                if (e.getValue().get() == 0) {
+                    throw new AssertionError("no compaction was killed at " + e.getKey() + ": the generator no longer reaches it");
+                }
+            }
+        }
         // The suite promises at least 10,000 operations per run; fail loudly if the generator drifts.
         if (TRIES.get() >= 70 && TOTAL_OPS.get() < 10_000) {
             throw new AssertionError("only " + TOTAL_OPS.get() + " operations ran; the property should run at least 10,000");
@@ -392,8 +483,9 @@ class EngineModelProperties {
         return switch (p) {
             case COMMIT_BEFORE_FSYNC -> false;
             case COMMIT_AFTER_FSYNC, MANIFEST_AFTER_TEMP_WRITTEN, MANIFEST_AFTER_RENAME -> true;
-            case FLUSH_BEFORE_SEGMENT, FLUSH_AFTER_SEGMENT_WRITTEN, FLUSH_AFTER_LOG_ROTATED, COMPACTION_MID_MERGE,
-                 COMPACTION_AFTER_SEGMENT_WRITTEN, COMPACTION_AFTER_INSTALL ->
+            case FLUSH_BEFORE_SEGMENT, FLUSH_AFTER_SEGMENT_WRITTEN, FLUSH_AFTER_LOG_ROTATED, COMPACTION_STEP_SIZING,
+                 COMPACTION_MID_MERGE, COMPACTION_STEP_WRITING, COMPACTION_STEP_SEALING, COMPACTION_STEP_SYNCING, COMPACTION_AFTER_SEGMENT_WRITTEN,
+                 COMPACTION_STEP_VERIFYING, COMPACTION_AFTER_INSTALL ->
                     throw new AssertionError("commit() must never reach " + p);
         };
     }
@@ -407,6 +499,8 @@ class EngineModelProperties {
         TreeMap<byte[], byte[]> committed = new TreeMap<>(ORDER);
         byte[] committedMeta;
         int opIndex;
+        /** Kills counted per point by the property that runs this harness, or null. */
+        Map<FaultInjector.Point, AtomicLong> crashes;
         /** Counts every value and metadata made, so each is unique and a rerun of the sequence makes the same ones. */
         int made;
 
@@ -495,7 +589,13 @@ class EngineModelProperties {
                 case Compact c -> {
                     switch (c.mode) {
                         case 0 -> engine.compact(0);
-                        case 1 -> engine.compact(100_000);
+                        case 1 -> engine.compact(c.budgetNanos);
+                        case 4 -> {
+                            for (int step = 0; step < c.steps && engine.compact(c.budgetNanos); step++) {
+                                // a step with a tiny budget may stop in any phase; reads in between see the old segments
+                                verifyAll("between steps of " + op);
+                            }
+                        }
                         case 2 -> {
                             int guard = 0;
                             while (engine.compact(Long.MAX_VALUE)) {
@@ -596,6 +696,21 @@ class EngineModelProperties {
             // Flushes run in the background: let any earlier one land before arming, so that the injected
             // crash can only come from this operation.
             engine.awaitFlushForTesting();
+            if (f.during == During.COMPACT_NEW_WORK) {
+                // Overwrites of most keys, one large value among them (so the merged output spans enough
+                // pages for sealing and verification to stop part-way), flushed and committed.
+                Random rnd = new Random(opIndex);
+                for (int i = 0; i < 60; i++) {
+                    byte[] k = kb(KEY_UNIVERSE.get(rnd.nextInt(KEY_UNIVERSE.size())));
+                    byte[] v = value(i == 0 ? 30_000 : 10 + rnd.nextInt(60));
+                    engine.put(k, v);
+                    model.put(k, v);
+                }
+                engine.flush();
+                byte[] m = meta(2);
+                engine.commit(m);
+                markCommitted(m);
+            }
             faults.arm(f.point, f.skip);
             InjectedCrash crash = null;
             byte[] meta = null;
@@ -607,9 +722,12 @@ class EngineModelProperties {
                         engine.commit(meta);
                         markCommitted(meta);
                     }
-                    case COMPACT_STEPS -> {
-                        for (int i = 0; i < 50 && engine.compact(50_000); i++) {
-                            // a few bounded steps
+                    case COMPACT_STEPS, COMPACT_NEW_WORK -> {
+                        // Tiny budgets, so that a merge stops in every phase; the armed point (a step's
+                        // end in some phase, after `skip` earlier ones) kills it there.
+                        Random rnd = new Random(opIndex);
+                        for (int i = 0; i < 200 && engine.compact(rnd.nextInt(3_000)); i++) {
+                            // bounded steps
                         }
                     }
                     case COMPACT_FULLY -> engine.compactFully();
@@ -637,6 +755,9 @@ class EngineModelProperties {
                 return;
             }
             CRASHES_AT.get(crash.point).incrementAndGet();
+            if (crashes != null) {
+                crashes.get(crash.point).incrementAndGet();
+            }
             if (f.during == During.COMMIT && commitCompletedAt(crash.point)) {
                 markCommitted(meta);
             }

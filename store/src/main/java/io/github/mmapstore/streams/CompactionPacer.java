@@ -1,0 +1,122 @@
+package io.github.mmapstore.streams;
+
+import java.time.Duration;
+
+/**
+ * How long the next compaction step of one store may run, from what the store has seen lately.
+ *
+ * <ul>
+ *   <li><b>Idle</b>: no write for {@code idleAfter}: the step gets {@code idleBudget} (the "sleep"
+ *       consolidation: nothing waits for the thread, so compaction catches up in large steps).</li>
+ *   <li><b>Behind</b>: the store holds more than its space-amplification bound (a merge started
+ *       halfway to the bound has not kept up with the writes): no back-off; the budget doubles with
+ *       every step that finds the store still behind, up to {@code 2^MAX_CATCH_UP} times the base, and
+ *       is at least {@link #BEHIND_SHARE} of the time since the previous step (at most
+ *       {@link #MAX_BEHIND_NANOS}): when commits are far apart, compaction still gets a fixed share of
+ *       the thread, so a sustained write load cannot outrun it for long. This is the one case where a
+ *       step may take much longer than the base budget; it ends once the store is back within its
+ *       bound. Puts do not wait for it; the commit (or punctuation) that runs the step does.</li>
+ *   <li><b>Under load</b>: at least {@code busyWrites} writes since the last step, or the last step ran
+ *       past twice its budget: the budget halves, step after step, down to a quarter of the base, so
+ *       that compaction takes less of the thread while records pour in. It never stops: steps keep
+ *       coming at every commit or punctuation.</li>
+ *   <li>Otherwise the base budget; after a quiet step a backed-off budget doubles back towards it.</li>
+ * </ul>
+ *
+ * <p>Time comes from the caller (a nanosecond clock reading), so that the policy is testable without
+ * sleeping. Not thread-safe: one stream thread owns a store.
+ */
+final class CompactionPacer {
+    /** Deepest back-off: the budget is never below base / 2^MAX_BACKOFF. */
+    static final int MAX_BACKOFF = 2;
+    /** Largest catch-up: a store behind its bound gets at most base * 2^MAX_CATCH_UP per step. */
+    static final int MAX_CATCH_UP = 3;
+    /** Share of the thread's time a store behind its space bound gives to compaction. */
+    static final double BEHIND_SHARE = 0.5;
+    /** Longest step a store behind its bound takes. */
+    static final long MAX_BEHIND_NANOS = 250_000_000L;
+
+    private final long baseNanos;
+    private final long idleNanos;
+    private final long idleAfterNanos;
+    private final long busyWrites;
+
+    private long lastWrites = -1;
+    private long lastWriteAt;
+    private int backoff;
+    private int catchUp = -1;
+    private long lastBudget;
+    private long lastStepAt = Long.MIN_VALUE;
+    private boolean lastIdle;
+
+    CompactionPacer(Duration base, Duration idleBudget, Duration idleAfter, long busyWrites) {
+        if (base.isNegative() || idleBudget.isNegative() || idleAfter.isNegative()) {
+            throw new IllegalArgumentException("compaction budgets and the idle time must not be negative");
+        }
+        if (busyWrites < 1) {
+            throw new IllegalArgumentException("busyWrites must be at least 1, was " + busyWrites);
+        }
+        this.baseNanos = base.toNanos();
+        this.idleNanos = Math.max(idleBudget.toNanos(), base.toNanos());
+        this.idleAfterNanos = idleAfter.toNanos();
+        this.busyWrites = busyWrites;
+    }
+
+    /**
+     * The budget for a step starting at {@code nowNanos}, given the store's write count so far (any
+     * counter that grows by one per write) and whether it is behind its space bound. 0 when compaction
+     * is off (base budget 0).
+     */
+    long budgetNanos(long nowNanos, long writesSoFar, boolean behind) {
+        if (baseNanos == 0) {
+            lastBudget = 0;
+            return 0;
+        }
+        long written = lastWrites < 0 ? 0 : writesSoFar - lastWrites;
+        if (lastWrites < 0 || written > 0) {
+            lastWriteAt = nowNanos;
+        }
+        lastWrites = writesSoFar;
+        lastIdle = nowNanos - lastWriteAt >= idleAfterNanos;
+        long sinceLast = lastStepAt == Long.MIN_VALUE ? 0 : nowNanos - lastStepAt;
+        lastStepAt = nowNanos;
+        if (lastIdle) {
+            backoff = 0;
+            catchUp = -1;
+            lastBudget = idleNanos;
+            return lastBudget;
+        }
+        if (behind) {
+            backoff = 0;
+            catchUp = Math.min(MAX_CATCH_UP, catchUp + 1);
+            long share = Math.min(MAX_BEHIND_NANOS, (long) (sinceLast * BEHIND_SHARE));
+            lastBudget = Math.max(baseNanos << catchUp, share);
+            return lastBudget;
+        }
+        catchUp = -1;
+        if (written >= busyWrites) {
+            backoff = Math.min(MAX_BACKOFF, backoff + 1);
+        } else if (backoff > 0) {
+            backoff--;
+        }
+        lastBudget = Math.max(1, baseNanos >> backoff);
+        return lastBudget;
+    }
+
+    /** What the step given {@code budgetNanos} took: a step that overran twice its budget counts as load. */
+    void stepTook(long nanos, long budgetNanos) {
+        if (!lastIdle && catchUp < 0 && budgetNanos > 0 && nanos > 2 * budgetNanos) {
+            backoff = Math.min(MAX_BACKOFF, backoff + 1);
+        }
+    }
+
+    /** The budget handed out last (0 before the first step or with compaction off). */
+    long lastBudgetNanos() {
+        return lastBudget;
+    }
+
+    /** Whether the last step was an idle step. */
+    boolean lastIdle() {
+        return lastIdle;
+    }
+}

@@ -1,0 +1,96 @@
+package io.github.mmapstore.streams;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** The pacer's decisions, driven by an explicit clock: no sleeping, no timing. */
+class CompactionPacerTest {
+    static final long MS = 1_000_000;
+
+    final CompactionPacer pacer = new CompactionPacer(Duration.ofMillis(8), Duration.ofMillis(100), Duration.ofSeconds(10), 1_000);
+
+    @Test
+    void baseBudgetWhileWritesTrickleIn() {
+        assertThat(pacer.budgetNanos(0, 0, false)).isEqualTo(8 * MS);
+        assertThat(pacer.budgetNanos(100 * MS, 10, false)).isEqualTo(8 * MS);
+        assertThat(pacer.budgetNanos(200 * MS, 500, false)).isEqualTo(8 * MS);
+        assertThat(pacer.lastIdle()).isFalse();
+    }
+
+    @Test
+    void idleStoreTakesLargeSteps() {
+        pacer.budgetNanos(0, 0, false);
+        pacer.budgetNanos(1_000 * MS, 50, false);            // last write seen at 1 s
+        assertThat(pacer.budgetNanos(10_999 * MS, 50, false)).isEqualTo(8 * MS);
+        assertThat(pacer.budgetNanos(11_000 * MS, 50, false)).isEqualTo(100 * MS);
+        assertThat(pacer.lastIdle()).isTrue();
+        // One write ends the idle mode.
+        assertThat(pacer.budgetNanos(11_100 * MS, 51, false)).isEqualTo(8 * MS);
+        assertThat(pacer.lastIdle()).isFalse();
+    }
+
+    @Test
+    void backsOffUnderLoadAndRecovers() {
+        pacer.budgetNanos(0, 0, false);
+        assertThat(pacer.budgetNanos(100 * MS, 1_000, false)).isEqualTo(4 * MS);
+        assertThat(pacer.budgetNanos(200 * MS, 2_000, false)).isEqualTo(2 * MS);
+        assertThat(pacer.budgetNanos(300 * MS, 3_000, false)).as("never below a quarter of the base").isEqualTo(2 * MS);
+        assertThat(pacer.budgetNanos(400 * MS, 3_010, false)).isEqualTo(4 * MS);
+        assertThat(pacer.budgetNanos(500 * MS, 3_020, false)).isEqualTo(8 * MS);
+    }
+
+    @Test
+    void aStepThatOverranCountsAsLoad() {
+        long b = pacer.budgetNanos(0, 0, false);
+        pacer.stepTook(3 * b, b);
+        assertThat(pacer.budgetNanos(100 * MS, 1, false)).as("halved after the overrun, then one quiet step back")
+                .isEqualTo(8 * MS);
+        pacer.stepTook(20 * MS, 8 * MS);
+        pacer.stepTook(20 * MS, 8 * MS);
+        assertThat(pacer.budgetNanos(200 * MS, 2, false)).isEqualTo(4 * MS);
+        pacer.stepTook(MS, 4 * MS);
+        assertThat(pacer.budgetNanos(300 * MS, 3, false)).isEqualTo(8 * MS);
+    }
+
+    @Test
+    void catchesUpWhileBehindItsSpaceBoundEvenUnderLoad() {
+        pacer.budgetNanos(0, 0, false);
+        // Steps 10 ms apart: half the time between steps (5 ms) is below the doubling budgets.
+        assertThat(pacer.budgetNanos(10 * MS, 5_000, true)).isEqualTo(8 * MS);
+        assertThat(pacer.budgetNanos(20 * MS, 10_000, true)).isEqualTo(16 * MS);
+        assertThat(pacer.budgetNanos(30 * MS, 15_000, true)).isEqualTo(32 * MS);
+        assertThat(pacer.budgetNanos(40 * MS, 20_000, true)).isEqualTo(64 * MS);
+        assertThat(pacer.budgetNanos(50 * MS, 25_000, true)).as("capped").isEqualTo(64 * MS);
+        pacer.stepTook(200 * MS, 64 * MS); // a long catch-up step is not load
+        assertThat(pacer.budgetNanos(60 * MS, 25_001, false)).isEqualTo(8 * MS);
+        assertThat(pacer.budgetNanos(70 * MS, 25_002, true)).as("a new catch-up starts at the base").isEqualTo(8 * MS);
+    }
+
+    @Test
+    void behindWithCommitsFarApartTakesHalfTheTimeBetweenSteps() {
+        pacer.budgetNanos(0, 0, false);
+        assertThat(pacer.budgetNanos(1_000 * MS, 50_000, true)).isEqualTo(250 * MS); // capped
+        assertThat(pacer.budgetNanos(1_300 * MS, 60_000, true)).isEqualTo(150 * MS);
+        assertThat(pacer.budgetNanos(1_320 * MS, 61_000, true)).as("steps close together: the doubling rules")
+                .isEqualTo(32 * MS);
+    }
+
+    @Test
+    void zeroBaseTurnsCompactionOff() {
+        CompactionPacer off = new CompactionPacer(Duration.ZERO, Duration.ofMillis(100), Duration.ofSeconds(1), 10);
+        assertThat(off.budgetNanos(0, 0, true)).isZero();
+        assertThat(off.budgetNanos(10_000 * MS, 0, false)).isZero();
+        assertThat(off.lastBudgetNanos()).isZero();
+    }
+
+    @Test
+    void refusesNonsense() {
+        assertThatThrownBy(() -> new CompactionPacer(Duration.ofMillis(-1), Duration.ZERO, Duration.ZERO, 1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("negative");
+        assertThatThrownBy(() -> new CompactionPacer(Duration.ofMillis(1), Duration.ZERO, Duration.ZERO, 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("busyWrites");
+    }
+}
