@@ -65,10 +65,10 @@ final class CompactionPacer {
     /**
      * The budget for a step starting at {@code nowNanos}, given the store's write count so far (any
      * counter that grows by one per write) and whether it is behind its space bound. 0 when compaction
-     * is off (base budget 0).
+     * is off (base and idle budgets 0); with a base budget of 0 and an idle budget, only idle steps.
      */
     long budgetNanos(long nowNanos, long writesSoFar, boolean behind) {
-        if (baseNanos == 0) {
+        if (baseNanos == 0 && idleNanos == 0) {
             lastBudget = 0;
             return 0;
         }
@@ -85,6 +85,10 @@ final class CompactionPacer {
             catchUp = -1;
             lastBudget = idleNanos;
             return lastBudget;
+        }
+        if (baseNanos == 0) {
+            lastBudget = 0;
+            return 0;
         }
         if (behind) {
             backoff = 0;

@@ -12,7 +12,7 @@ import org.apache.kafka.common.config.ConfigException;
  */
 public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, long restoreCommitBytes,
                               Duration eosCheckpointInterval, Duration compactionIdleBudget,
-                              Duration compactionIdleAfter, long compactionBusyWrites, Duration damageCheckInterval) {
+                              Duration compactionIdleAfter, long compactionBusyWrites, Duration maintenanceInterval) {
     public static final String PREFIX = "mmapstore.";
     public static final String MAX_KEY_BYTES = "max.key.bytes";
     public static final String MAX_VALUE_BYTES = "max.value.bytes";
@@ -27,7 +27,7 @@ public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, lo
     public static final String COMPACTION_BUSY_WRITES = "compaction.busy.writes";
     public static final String RESTORE_COMMIT_BYTES = "restore.commit.bytes";
     public static final String EOS_CHECKPOINT_INTERVAL_MS = "eos.checkpoint.interval.ms";
-    public static final String DAMAGE_CHECK_INTERVAL_MS = "damage.check.interval.ms";
+    public static final String MAINTENANCE_INTERVAL_MS = "maintenance.interval.ms";
 
     public static final long DEFAULT_COMPACTION_BUDGET_MS = 5;
     public static final long DEFAULT_COMPACTION_IDLE_BUDGET_MS = 100;
@@ -35,7 +35,7 @@ public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, lo
     public static final long DEFAULT_COMPACTION_BUSY_WRITES = 20_000;
     public static final long DEFAULT_RESTORE_COMMIT_BYTES = 256L * 1024 * 1024;
     public static final long DEFAULT_EOS_CHECKPOINT_INTERVAL_MS = 1000;
-    public static final long DEFAULT_DAMAGE_CHECK_INTERVAL_MS = 5000;
+    public static final long DEFAULT_MAINTENANCE_INTERVAL_MS = 5000;
 
     /** Reads the keys with the {@value #PREFIX} prefix already stripped (as appConfigsWithPrefix returns them). */
     public static MmapStoreConfig from(Map<String, Object> props) {
@@ -51,13 +51,14 @@ public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, lo
         long budget = longValue(props, COMPACTION_BUDGET_MS, DEFAULT_COMPACTION_BUDGET_MS, 0, Long.MAX_VALUE / 1_000_000);
         long restore = longValue(props, RESTORE_COMMIT_BYTES, DEFAULT_RESTORE_COMMIT_BYTES, 1, Long.MAX_VALUE);
         long eosInterval = longValue(props, EOS_CHECKPOINT_INTERVAL_MS, DEFAULT_EOS_CHECKPOINT_INTERVAL_MS, -1, Long.MAX_VALUE / 1_000_000);
-        long idleBudget = longValue(props, COMPACTION_IDLE_BUDGET_MS, Math.max(DEFAULT_COMPACTION_IDLE_BUDGET_MS, budget), 0,
-                Long.MAX_VALUE / 1_000_000);
+        // budget 0 turns compaction off, idle steps included, unless an idle budget is given explicitly
+        long idleBudget = longValue(props, COMPACTION_IDLE_BUDGET_MS,
+                budget == 0 ? 0 : Math.max(DEFAULT_COMPACTION_IDLE_BUDGET_MS, budget), 0, Long.MAX_VALUE / 1_000_000);
         long idleAfter = longValue(props, COMPACTION_IDLE_AFTER_MS, DEFAULT_COMPACTION_IDLE_AFTER_MS, 0, Long.MAX_VALUE / 1_000_000);
         long busyWrites = longValue(props, COMPACTION_BUSY_WRITES, DEFAULT_COMPACTION_BUSY_WRITES, 1, Long.MAX_VALUE);
-        long damageInterval = longValue(props, DAMAGE_CHECK_INTERVAL_MS, DEFAULT_DAMAGE_CHECK_INTERVAL_MS, 0, Long.MAX_VALUE / 1_000_000);
+        long maintenanceInterval = longValue(props, MAINTENANCE_INTERVAL_MS, DEFAULT_MAINTENANCE_INTERVAL_MS, 0, Long.MAX_VALUE / 1_000_000);
         return new MmapStoreConfig(e, Duration.ofMillis(budget), restore, Duration.ofMillis(eosInterval),
-                Duration.ofMillis(idleBudget), Duration.ofMillis(idleAfter), busyWrites, Duration.ofMillis(damageInterval));
+                Duration.ofMillis(idleBudget), Duration.ofMillis(idleAfter), busyWrites, Duration.ofMillis(maintenanceInterval));
     }
 
     /** The pacer of one store's compaction steps under this configuration. */

@@ -88,8 +88,8 @@ final class StoreCore {
     // Self-checkpoints under exactly-once (see TransactionWatcher); null when not applicable.
     private TransactionWatcher watcher;
     private InternalProcessorContext<?, ?> internalContext;
-    // Gets the task rebuilt when a store is found damaged (see DamageWatch); null for standby tasks.
-    private DamageWatch damageWatch;
+    // Gets the task rebuilt when a store is found damaged (see TaskMaintenance); null for standby tasks.
+    private TaskMaintenance maintenance;
     private long seenCommits = -1;
     private long lastSelfCheckpointMs;
 
@@ -136,7 +136,7 @@ final class StoreCore {
         Object consistency = context.appConfigs().get(CONSISTENCY_ENABLED);
         this.consistencyEnabled = consistency != null && Boolean.parseBoolean(consistency.toString());
         setUpSelfCheckpoints(context);
-        setUpDamageWatch(context);
+        setUpTaskMaintenance(context);
         boolean deferred = lazy && !dir.exists();
         if (!deferred) {
             openEngine();
@@ -148,8 +148,8 @@ final class StoreCore {
             throw ex;
         }
         open = true;
-        if (damageWatch != null) {
-            damageWatch.register(this);
+        if (maintenance != null) {
+            maintenance.register(this);
         }
     }
 
@@ -215,12 +215,12 @@ final class StoreCore {
         }
     }
 
-    private void setUpDamageWatch(StateStoreContext context) {
-        long interval = config.damageCheckInterval().toMillis();
+    private void setUpTaskMaintenance(StateStoreContext context) {
+        long interval = config.maintenanceInterval().toMillis();
         if (interval > 0 && context instanceof InternalProcessorContext<?, ?> ictx && isActiveTask(ictx)) {
             Object guarantee = context.appConfigs().get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG);
             boolean eos = guarantee != null && guarantee.toString().startsWith("exactly_once");
-            this.damageWatch = DamageWatch.of(ictx, eos, config.damageCheckInterval());
+            this.maintenance = TaskMaintenance.of(ictx, eos, config.maintenanceInterval());
         }
     }
 
@@ -246,8 +246,8 @@ final class StoreCore {
      * the store is then committed data, so after a crash Kafka replays only what came later.
      */
     void beforeWrite() {
-        if (damageWatch != null) {
-            damageWatch.onTaskThread();
+        if (maintenance != null) {
+            maintenance.onTaskThread();
         }
         if (watcher == null) {
             return;
@@ -417,7 +417,17 @@ final class StoreCore {
      * store instead.
      */
     private void compactStep() {
-        if (!punctuated) {
+        // a zero budget turns compaction steps off: do not even estimate space (it reads sample rows)
+        if (!punctuated && !config.compactionBudget().isZero()) {
+            compactStep(pacer);
+        }
+    }
+
+    /** The task's maintenance punctuation (see {@link TaskMaintenance}): a paced step, as after a commit. */
+    void maintenanceCompactionStep() {
+        // with mmapstore.compaction.budget.ms=0 (no steps at commits) a store still compacts when idle,
+        // unless the idle budget is 0 too
+        if (open && engine != null && !punctuated && !config.compactionIdleBudget().isZero()) {
             compactStep(pacer);
         }
     }
@@ -515,8 +525,8 @@ final class StoreCore {
             return;
         }
         open = false;
-        if (damageWatch != null) {
-            damageWatch.unregister(this);
+        if (maintenance != null) {
+            maintenance.unregister(this);
         }
         if (!openIterators.isEmpty()) {
             if (clean) {
@@ -562,9 +572,9 @@ final class StoreCore {
     RuntimeException translate(String action, EngineException ex) {
         CorruptionException damage = ex instanceof CorruptionException c ? c
                 : ex instanceof EngineClosedException && ex.getCause() instanceof CorruptionException c ? c : null;
-        if (damage != null && open && damageWatch != null && damageWatch.onTaskThreadNow()) {
+        if (damage != null && open && maintenance != null && maintenance.onTaskThreadNow()) {
             // on the task's thread: make Kafka Streams reopen the task, which rebuilds the store
-            return damageWatch.rebuild(name, damage);
+            return maintenance.rebuild(name, damage);
         }
         if (ex instanceof EngineClosedException) {
             if (!open) {

@@ -79,11 +79,19 @@ class CompactionPacerTest {
     }
 
     @Test
-    void zeroBaseTurnsCompactionOff() {
-        CompactionPacer off = new CompactionPacer(Duration.ZERO, Duration.ofMillis(100), Duration.ofSeconds(1), 10);
+    void zeroBaseAndIdleBudgetsTurnCompactionOff() {
+        CompactionPacer off = new CompactionPacer(Duration.ZERO, Duration.ZERO, Duration.ofSeconds(1), 10);
         assertThat(off.budgetNanos(0, 0, true)).isZero();
         assertThat(off.budgetNanos(10_000 * MS, 0, false)).isZero();
         assertThat(off.lastBudgetNanos()).isZero();
+    }
+
+    @Test
+    void zeroBaseWithAnIdleBudgetStepsOnlyWhenIdle() {
+        CompactionPacer idleOnly = new CompactionPacer(Duration.ZERO, Duration.ofMillis(100), Duration.ofSeconds(1), 10);
+        assertThat(idleOnly.budgetNanos(0, 0, true)).as("writing, even behind its bound").isZero();
+        assertThat(idleOnly.budgetNanos(500 * MS, 5, false)).as("still writing").isZero();
+        assertThat(idleOnly.budgetNanos(2_000 * MS, 5, false)).as("no write for 1.5 s").isEqualTo(100 * MS);
     }
 
     @Test

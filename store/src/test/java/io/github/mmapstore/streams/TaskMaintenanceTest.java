@@ -37,7 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * TaskCorruptedException for the task, under exactly-once TaskMigratedException (which aborts the shared
  * transaction instead of committing it for the other tasks).
  */
-class DamageWatchTest {
+class TaskMaintenanceTest {
     @TempDir
     Path stateDir;
 
@@ -55,7 +55,7 @@ class DamageWatchTest {
         props.put("mmapstore.fsync", "false");
         props.put("mmapstore.memtable.bytes", "8192"); // segments after a few hundred records
         props.put("mmapstore.compaction.budget.ms", "0");
-        props.put("mmapstore.damage.check.interval.ms", "1000");
+        props.put("mmapstore.maintenance.interval.ms", "1000");
         return new TopologyTestDriver(builder.build(), props);
     }
 
@@ -185,5 +185,52 @@ class DamageWatchTest {
             }
         }
         return null;
+    }
+
+    private static double gauge(TopologyTestDriver driver, String name) {
+        for (java.util.Map.Entry<org.apache.kafka.common.MetricName, ? extends org.apache.kafka.common.Metric> e
+                : driver.metrics().entrySet()) {
+            if (e.getKey().name().equals(name)) {
+                return ((Number) e.getValue().metricValue()).doubleValue();
+            }
+        }
+        throw new AssertionError("no gauge " + name);
+    }
+
+    /**
+     * A DSL store whose task gets no more input is still compacted: its commit-driven steps stopped with the
+     * input, and the maintenance punctuation gives it (idle, so large) steps.
+     */
+    @Test
+    void anIdleTaskKeepsCompactingOnTheMaintenancePunctuation() {
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.stream("in", Consumed.with(Serdes.String(), Serdes.String()))
+                .groupByKey(Grouped.with(Serdes.String(), Serdes.String()))
+                .count(Materialized.<String, Long>as(MmapStores.persistentTimestampedKeyValueStore("counts"))
+                        .withCachingDisabled());
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "idle-app");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:9092");
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        props.put("mmapstore.fsync", "false");
+        props.put("mmapstore.memtable.bytes", "8192");
+        props.put("mmapstore.compaction.trigger.segments", "2");
+        props.put("mmapstore.compaction.budget.ms", "0"); // no steps at commits: only the punctuation's
+        props.put("mmapstore.compaction.idle.budget.ms", "100");
+        props.put("mmapstore.compaction.idle.after.ms", "0");
+        props.put("mmapstore.maintenance.interval.ms", "1000");
+        try (TopologyTestDriver driver = new TopologyTestDriver(builder.build(), props)) {
+            TestInputTopic<String, String> in = driver.createInputTopic("in", new StringSerializer(), new StringSerializer());
+            for (int i = 0; i < 3_000; i++) {
+                in.pipeInput(String.format("key-%05d", i % 1_500), "v");
+            }
+            double before = gauge(driver, "mmapstore-segments");
+            assertThat(before).as("segments piled up without compaction").isGreaterThan(4);
+            for (int i = 0; i < 200 && gauge(driver, "mmapstore-segments") > 2; i++) {
+                driver.advanceWallClockTime(Duration.ofSeconds(1));
+            }
+            assertThat(gauge(driver, "mmapstore-segments")).isLessThanOrEqualTo(2).isLessThan(before);
+            assertThat(driver.getTimestampedKeyValueStore("counts").get("key-00007").value()).isEqualTo(2L);
+        }
     }
 }

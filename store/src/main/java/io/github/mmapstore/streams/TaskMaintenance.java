@@ -18,7 +18,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Gets a task rebuilt when one of its MmapStores is found damaged, whichever thread found it.
+ * A task's maintenance punctuation: gets the task rebuilt when one of its MmapStores is found damaged,
+ * whichever thread found it, and gives its stores compaction steps while the task sees no input.
+ *
+ * <p>Compaction: DSL stores step at each commit, and Kafka commits a task only after it processed
+ * something, so an idle store would never finish its merges (nor return space). The punctuation runs one
+ * paced step per store (see {@link CompactionPacer}: after a while without writes, the step is the larger
+ * idle budget). Stores that a {@link MmapCompaction} punctuator steps are left to it.
  *
  * <p>Why: a checksum failure stops the store's engine and leaves a note that quarantines the files at the
  * next open, after which Kafka Streams restores the store from its changelog. But only the task's own
@@ -41,11 +47,11 @@ import org.slf4j.LoggerFactory;
  *     then wipes and restores them (the cost of a crash under exactly-once, paid only on damage).</li>
  * </ul>
  *
- * <p>One watch per task (stores of a task share it), kept for as long as the task's context lives.
+ * <p>One per task (stores of a task share it), kept for as long as the task's context lives.
  */
-final class DamageWatch {
-    private static final Logger LOG = LoggerFactory.getLogger(DamageWatch.class);
-    private static final Map<InternalProcessorContext<?, ?>, DamageWatch> WATCHES =
+final class TaskMaintenance {
+    private static final Logger LOG = LoggerFactory.getLogger(TaskMaintenance.class);
+    private static final Map<InternalProcessorContext<?, ?>, TaskMaintenance> WATCHES =
             Collections.synchronizedMap(new WeakHashMap<>());
 
     private final InternalProcessorContext<?, ?> context;
@@ -57,15 +63,15 @@ final class DamageWatch {
     // set when the context cannot schedule punctuations (contexts of test kits)
     private boolean unschedulable;
 
-    private DamageWatch(InternalProcessorContext<?, ?> context, boolean exactlyOnce, Duration interval) {
+    private TaskMaintenance(InternalProcessorContext<?, ?> context, boolean exactlyOnce, Duration interval) {
         this.context = context;
         this.exactlyOnce = exactlyOnce;
         this.interval = interval;
     }
 
     /** The task's watch, created by its first store; {@code interval} of the first store wins. */
-    static DamageWatch of(InternalProcessorContext<?, ?> context, boolean exactlyOnce, Duration interval) {
-        return WATCHES.computeIfAbsent(context, c -> new DamageWatch(c, exactlyOnce, interval));
+    static TaskMaintenance of(InternalProcessorContext<?, ?> context, boolean exactlyOnce, Duration interval) {
+        return WATCHES.computeIfAbsent(context, c -> new TaskMaintenance(c, exactlyOnce, interval));
     }
 
     /** Called when Kafka initialises one of the task's stores (on the task's thread): watches it. */
@@ -82,7 +88,7 @@ final class DamageWatch {
         InternalProcessorContext raw = context;
         ProcessorNode<?, ?, ?, ?> previous = raw.currentNode();
         if (previous == null) {
-            raw.setCurrentNode(new ProcessorNode<>("mmapstore-damage-watch"));
+            raw.setCurrentNode(new ProcessorNode<>("mmapstore-maintenance"));
         }
         try {
             schedule = context.schedule(interval, PunctuationType.WALL_CLOCK_TIME, now -> check());
@@ -132,6 +138,9 @@ final class DamageWatch {
             if (damage != null) {
                 throw rebuild(store.name(), damage);
             }
+        }
+        for (StoreCore store : stores) {
+            store.maintenanceCompactionStep();
         }
     }
 
