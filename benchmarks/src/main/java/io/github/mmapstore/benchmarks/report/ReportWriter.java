@@ -12,7 +12,7 @@ import java.util.Locale;
  * Writes a {@link Report} into its folder: {@code report.md} (headline, machine and load, one table and
  * chart per section), {@code headline.md} (the headline table with the machine line and chart, for the
  * README), {@code headline.png} (MmapStore vs RocksDB ratios across the main operations), one
- * {@code <section>.png} per section and {@code load.png} (load average during the run).
+ * {@code <section>-ratios.png} per section and {@code load.png} (load average during the run).
  */
 public final class ReportWriter {
     public static final String HEADLINE_BASELINE = "RocksDB";
@@ -34,7 +34,7 @@ public final class ReportWriter {
         }
         for (Section s : r.sections()) {
             if (!s.comparisons().isEmpty()) {
-                Path png = dir.resolve(s.id() + ".png");
+                Path png = dir.resolve(chartName(s));
                 ratioChart(s.title() + " (" + r.date() + ")", s.comparisons(), png);
                 written.add(png);
             }
@@ -52,6 +52,14 @@ public final class ReportWriter {
                 StandardCharsets.UTF_8);
         written.add(snippet);
         return written;
+    }
+
+    /**
+     * A section's chart: {@code <id>-ratios.png} (the harnesses write their own {@code <id>.png} next to it,
+     * e.g. the store-level chart with the in-memory store too).
+     */
+    static String chartName(Section s) {
+        return s.id() + "-ratios.png";
     }
 
     /** The comparisons marked as headline rows, in section order. */
@@ -84,8 +92,8 @@ public final class ReportWriter {
             if (!sec.description().isBlank()) {
                 s.append(sec.description().strip()).append("\n\n");
             }
-            if (charts.contains(sec.id() + ".png")) {
-                s.append("![").append(sec.title()).append("](").append(sec.id()).append(".png)\n\n");
+            if (charts.contains(chartName(sec))) {
+                s.append("![").append(sec.title()).append("](").append(chartName(sec)).append(")\n\n");
             }
             s.append(sectionTable(sec));
             if (!sec.details().isEmpty()) {

@@ -110,7 +110,7 @@ class ReportWriterTest {
 
         List<Path> written = ReportWriter.write(r, dir);
         assertThat(written).extracting(p -> p.getFileName().toString())
-                .containsExactly("headline.png", "store-level.png", "knn.png", "load.png", "report.md", "headline.md");
+                .containsExactly("headline.png", "store-level-ratios.png", "knn-ratios.png", "load.png", "report.md", "headline.md");
         for (Path p : written) {
             assertThat(Files.size(p)).isPositive();
             if (p.toString().endsWith(".png")) {
@@ -120,7 +120,7 @@ class ReportWriterTest {
         String md = Files.readString(dir.resolve("report.md"));
         assertThat(md).startsWith("# MmapStore benchmark report, 2031-02-03 (quick run)")
                 .contains("`benchmarks/run-report.sh --quick` in 3 min 05 s")
-                .contains("![MmapStore vs RocksDB](headline.png)", "![Store level](store-level.png)", "![kNN](knn.png)",
+                .contains("![MmapStore vs RocksDB](headline.png)", "![Store level](store-level-ratios.png)", "![kNN](knn-ratios.png)",
                         "![Load average during the run](load.png)")
                 .contains("- CPU: Test CPU 9000, 3 cores", "- SIMD flags: avx avx2", "- RAM: 7.0 GiB", "- JDK: Some JDK 25",
                         "- OS: Test OS (amd64), kernel 6.1-test", "before: `0.10 0.20 0.30 1/100 1`", "after: `0.40 0.50 0.60 1/100 2`")
