@@ -68,7 +68,8 @@ public final class BenchmarkReport {
             load = sampler.samples();
             loadDuring = LoadLog.summary(sampler.log());
         }
-        Report report = new Report(date, o.mode(), folder.toString().replace('\\', '/'), command, Machine.current(), loadBefore,
+        Report report = new Report(date, o.mode(), folder.toString().replace('\\', '/'), command,
+                System.getProperty("report.revision"), Machine.current(), loadBefore,
                 loadDuring, LoadSampler.now(), Duration.between(start, Instant.now()), load, sections);
         for (Path p : ReportWriter.write(report, folder)) {
             log("wrote %s", p);

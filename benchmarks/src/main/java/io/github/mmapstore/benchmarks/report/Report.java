@@ -9,8 +9,9 @@ import java.util.List;
  *
  * @param folder  the results folder as the README should link it, e.g. {@code benchmarks/results/2026-11-25}
  * @param command the command that produced the report, quoted in it
+ * @param revision the source measured (git revision), or null when unknown
  */
-public record Report(String date, String mode, String folder, String command, Machine machine, String loadBefore,
+public record Report(String date, String mode, String folder, String command, String revision, Machine machine, String loadBefore,
                      String loadDuring, String loadAfter, Duration duration, List<LoadSampler.Sample> load,
                      List<Section> sections) {
     public Report {

@@ -110,7 +110,8 @@ public final class ReportWriter {
     /** Machine and load lines (markdown list). */
     static String machine(Report r) {
         Machine m = r.machine();
-        return "- CPU: " + m.cpu() + ", " + m.cores() + " cores visible to the JVM\n"
+        return (r.revision() == null ? "" : "- Source measured: " + r.revision() + "\n")
+                + "- CPU: " + m.cpu() + ", " + m.cores() + " cores visible to the JVM\n"
                 + "- SIMD flags: " + m.simdFlags() + "\n"
                 + "- RAM: " + m.memory() + "\n"
                 + "- JDK: " + m.jdk() + "\n"

@@ -29,7 +29,7 @@ class ReportWriterTest {
         Machine m = new Machine("Test CPU 9000", 3, "avx avx2", "7.0 GiB", "Some JDK 25", "Test OS (amd64)", "6.1-test");
         List<LoadSampler.Sample> load = List.of(new LoadSampler.Sample(0, 0.5, 0.4, 0.3), new LoadSampler.Sample(10, 1.5, 0.6, 0.4),
                 new LoadSampler.Sample(20, 2.5, 0.9, 0.5));
-        return new Report("2031-02-03", "quick", "benchmarks/results/2031-02-03", "benchmarks/run-report.sh --quick", m,
+        return new Report("2031-02-03", "quick", "benchmarks/results/2031-02-03", "benchmarks/run-report.sh --quick", "git abc1234", m,
                 "0.10 0.20 0.30 1/100 1", "min 0.50 / mean 1.50 / max 2.50", "0.40 0.50 0.60 1/100 2",
                 Duration.ofSeconds(185), load, sections);
     }
@@ -122,7 +122,7 @@ class ReportWriterTest {
                 .contains("`benchmarks/run-report.sh --quick` in 3 min 05 s")
                 .contains("![MmapStore vs RocksDB](headline.png)", "![Store level](store-level-ratios.png)", "![kNN](knn-ratios.png)",
                         "![Load average during the run](load.png)")
-                .contains("- CPU: Test CPU 9000, 3 cores", "- SIMD flags: avx avx2", "- RAM: 7.0 GiB", "- JDK: Some JDK 25",
+                .contains("- Source measured: git abc1234", "- CPU: Test CPU 9000, 3 cores", "- SIMD flags: avx avx2", "- RAM: 7.0 GiB", "- JDK: Some JDK 25",
                         "- OS: Test OS (amd64), kernel 6.1-test", "before: `0.10 0.20 0.30 1/100 1`", "after: `0.40 0.50 0.60 1/100 2`")
                 .contains("Stores, one JVM.", "- [d](d.md)")
                 .contains(ReportWriter.headlineTable(List.of(put, scan)))
