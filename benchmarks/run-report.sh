@@ -5,14 +5,14 @@
 # (the README's headline table), headline.png, one chart per section, load.png, and the harnesses'
 # detailed files (store-level.*, topology.*, knn-*.json). See benchmarks/README.md.
 #
-#   ./benchmarks/run-report.sh --quick          # small sizes: a few minutes on 2 cores
-#   ./benchmarks/run-report.sh                  # full sizes: about 20-30 minutes on 2 cores
+#   ./benchmarks/run-report.sh --quick          # small sizes: about 3 minutes on 2 cores
+#   ./benchmarks/run-report.sh                  # full sizes: 14 min on a quiet 2-core machine, 26 min under load
 #   ./benchmarks/run-report.sh --sections store,knn --store-keys 500000
 #
 # Environment: JDK25 (JDK home), HEAP (default 4g), MAX_LOAD (default 2: wait until the 1-minute load
 # average is below it), WAIT_MAX (seconds to wait for that, default 600), SKIP_BUILD=1 and JAR=<jar> (use
-# an existing build). Arguments go to io.github.mmapstore.benchmarks.report.BenchmarkReport (--help-less:
-# a wrong argument prints the usage).
+# an existing build). Arguments go to io.github.mmapstore.benchmarks.report.BenchmarkReport; a wrong
+# argument stops it before anything runs, with the reason and the usage.
 set -euo pipefail
 cd "$(dirname "$0")/.."                         # repository root
 source benchmarks/lib.sh

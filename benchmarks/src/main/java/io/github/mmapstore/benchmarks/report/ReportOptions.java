@@ -40,7 +40,7 @@ public record ReportOptions(boolean quick, LocalDate date, Path out, Path work, 
                                        [--topology-records N] [--topology-rounds N] [--topology-warmup N]
                                        [--knn-vectors N] [--knn-dimension N] [--kernel-dimensions N,N,...]
                                        [--update-readme README.md]
-                  --quick     small sizes, a few minutes in total (default: the full sizes, about 20-30 minutes on 2 cores)
+                  --quick     small sizes, a few minutes in total (default: the full sizes, about 15-30 minutes on 2 cores)
                   --out       results root; the report goes to <out>/<date>/ (default benchmarks/results)
                   --work      scratch space for stores and state directories (default benchmarks/work/report)
                   sizes accept 1_000_000-style underscores; every size must be positive""";
