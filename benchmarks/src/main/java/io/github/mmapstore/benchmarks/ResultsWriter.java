@@ -1,6 +1,7 @@
 package io.github.mmapstore.benchmarks;
 
 import io.github.mmapstore.benchmarks.report.BarChart;
+import io.github.mmapstore.benchmarks.report.Charts;
 import io.github.mmapstore.benchmarks.report.LoadLog;
 import io.github.mmapstore.benchmarks.report.MachineInfo;
 import java.io.IOException;
@@ -20,8 +21,8 @@ import java.util.Set;
 /**
  * Turns JMH's JSON output ({@code -rf json}) of the engine benchmarks into
  * {@code <out>/<date>-engine.md} (headline table, settings, machine) and {@code <out>/<date>-engine.png}
- * (bar chart of MmapStore's advantage over RocksDB per row, log scale). Plain JDK only: a small JSON
- * reader and java.awt in headless mode.
+ * (bar chart of MmapStore's advantage over RocksDB per row, log scale). A small JSON
+ * reader and JFreeChart (headless) for the chart.
  *
  * <p>Usage: {@code ResultsWriter <jmh.json> [--out DIR] [--date YYYY-MM-DD] [--bench-dir DIR] [--load-log FILE]}.
  * Anything after the {@value #NOTES_MARKER} line of an existing output file is kept on regeneration
@@ -313,17 +314,22 @@ public final class ResultsWriter {
     // Chart
 
     static void chart(List<Row> rows, Path png, String date) throws IOException {
-        List<BarChart.Bar> bars = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        List<Double> values = new ArrayList<>();
+        List<java.awt.Color> colors = new ArrayList<>();
         for (Row r : rows) {
             double a = r.advantage();
             boolean met = !Double.isNaN(r.target()) && a >= r.target();
             boolean missed = !Double.isNaN(r.target()) && a < r.target();
-            bars.add(new BarChart.Bar(r.operation(), a, met ? BarChart.TARGET_MET : missed ? BarChart.TARGET_MISSED
-                    : a >= 1 ? BarChart.BETTER : BarChart.WORSE));
+            names.add(r.operation());
+            values.add(a);
+            colors.add(met ? Charts.TARGET_MET : missed ? Charts.TARGET_MISSED : a >= 1 ? Charts.BETTER : Charts.WORSE);
         }
-        BarChart.draw(new BarChart.Spec("MmapStore advantage over Kafka's RocksDB store (" + date + ", log scale, >1 = MmapStore better)",
-                380, 560, 60, 0.01, 100, 3, "3× target",
-                "green: target met, orange: target missed, blue/red: no target (better/worse)", 380, ResultsWriter::fmtRatio), bars, png);
+        BarChart.write(BarChart.Spec.ratios("MmapStore advantage over Kafka's RocksDB store (" + date + ")",
+                                "MmapStore advantage (log scale; throughput: MmapStore/RocksDB, latency: RocksDB/MmapStore)")
+                        .withMarker(3, "3× target")
+                        .withSubtitle("green: target met, orange: target missed, blue/red: no target (better/worse)"),
+                names, List.of(new BarChart.Series("MmapStore vs RocksDB", values, colors)), png);
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -2,158 +2,294 @@ package io.github.mmapstore.benchmarks.report;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
-import java.awt.Font;
-import java.awt.FontMetrics;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
+import java.awt.Paint;
+import java.awt.geom.Rectangle2D;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.function.DoubleFunction;
-import java.util.stream.DoubleStream;
-import javax.imageio.ImageIO;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.AxisLocation;
+import org.jfree.chart.axis.CategoryAxis;
+import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.NumberTickUnit;
+import org.jfree.chart.axis.ValueAxis;
+import org.jfree.chart.labels.CategoryItemLabelGenerator;
+import org.jfree.chart.labels.ItemLabelAnchor;
+import org.jfree.chart.labels.ItemLabelPosition;
+import org.jfree.chart.plot.CategoryPlot;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.ValueMarker;
+import org.jfree.chart.renderer.category.BarRenderer;
+import org.jfree.chart.renderer.category.StandardBarPainter;
+import org.jfree.chart.ui.RectangleAnchor;
+import org.jfree.chart.ui.TextAnchor;
+import org.jfree.data.category.CategoryDataset;
+import org.jfree.data.category.DefaultCategoryDataset;
 
 /**
- * PNG bar charts of ratios on a log scale (java.awt, headless): the canvas, the decade grid, the 1× and
- * target lines, and {@link #draw a chart of one bar per row}; grouped charts use the pieces directly.
+ * Bar charts (JFreeChart, PNG): one bar per (category, series), the value printed at the end of every
+ * bar, optional reference lines. Two presets: {@link Spec#ratios} (horizontal, log scale, bars grow from
+ * 1× so that "better" and "worse" point in opposite directions, a parity line at 1×) and
+ * {@link Spec#values} (vertical, linear, bars from 0, e.g. throughputs).
+ *
+ * <pre>{@code
+ * BarChart.write(BarChart.Spec.ratios("MmapStore vs RocksDB", "advantage (log scale, > 1 = MmapStore better)")
+ *                 .withMarker(3, "3× target"),
+ *         List.of("put", "get"),
+ *         List.of(BarChart.Series.of("throughput", List.of(1.8, 4.0)), BarChart.Series.of("p99 latency", List.of(4.2, 3.1))),
+ *         Path.of("chart.png"));
+ * }</pre>
  */
 public final class BarChart {
-    public static final Color GRID = new Color(225, 225, 225);
-    public static final Color TARGET_MET = new Color(46, 139, 87);
-    public static final Color TARGET_MISSED = new Color(220, 120, 40);
-    public static final Color BETTER = new Color(70, 130, 180);
-    public static final Color WORSE = new Color(190, 80, 80);
-
     private BarChart() {
     }
 
-    /** A log-scale x axis from {@code 10^llo} to {@code 10^lhi} over {@code plotW} pixels starting at {@code left}. */
-    public record Axis(double llo, double lhi, int left, int plotW) {
-        /** At least {@code lo..hi}, widened to whole decades around every positive value. */
-        public static Axis fit(double lo, double hi, DoubleStream values, int left, int plotW) {
-            for (double a : values.toArray()) {
-                if (!Double.isNaN(a) && a > 0) {
-                    lo = Math.min(lo, Math.pow(10, Math.floor(Math.log10(a))));
-                    hi = Math.max(hi, Math.pow(10, Math.ceil(Math.log10(a))));
+    public enum Scale { LINEAR, LOG }
+
+    /**
+     * One series: a value per category (NaN: no bar, e.g. not measured) and optionally a colour per
+     * value (e.g. green where a target is met); {@code colors} null means one colour for the series.
+     */
+    public record Series(String name, List<Double> values, List<Color> colors) {
+        public Series {
+            values = List.copyOf(values);
+            if (colors != null && colors.size() != values.size()) {
+                throw new IllegalArgumentException("series '" + name + "' has " + values.size() + " values but "
+                        + colors.size() + " colours");
+            }
+            colors = colors == null ? null : List.copyOf(colors);
+        }
+
+        public static Series of(String name, List<Double> values) {
+            return new Series(name, values, null);
+        }
+    }
+
+    /** A reference line across the plot at {@code value} (parity, a target), labelled. */
+    public record Marker(double value, String label, Color color, boolean dashed) {
+    }
+
+    /**
+     * Layout and labels. {@code base} is where bars start (0 for amounts, 1 for ratios); {@code height} 0
+     * means "tall enough for the bars" (horizontal charts).
+     */
+    public record Spec(String title, String subtitle, String categoryAxisLabel, String valueAxisLabel, Scale scale, double base,
+                       boolean horizontal, DoubleFunction<String> valueFormat, List<Marker> markers, int width, int height) {
+        public Spec {
+            markers = List.copyOf(markers);
+            if (scale == Scale.LOG && !(base > 0)) {
+                throw new IllegalArgumentException("a log-scale bar chart needs a positive base, got " + base);
+            }
+        }
+
+        /** Horizontal, log scale, bars from 1×, a black parity line at 1×, "3.12×" labels. */
+        public static Spec ratios(String title, String valueAxisLabel) {
+            return new Spec(title, null, null, valueAxisLabel, Scale.LOG, 1, true, Charts::ratio,
+                    List.of(new Marker(1, "1× (parity)", Charts.PARITY, false)), 1100, 0);
+        }
+
+        /** Vertical, linear, bars from 0, "12,345"-style labels. */
+        public static Spec values(String title, String valueAxisLabel) {
+            return new Spec(title, null, null, valueAxisLabel, Scale.LINEAR, 0, false, Charts::number, List.of(), 1000, 600);
+        }
+
+        public Spec withSubtitle(String s) {
+            return new Spec(title, s, categoryAxisLabel, valueAxisLabel, scale, base, horizontal, valueFormat, markers, width, height);
+        }
+
+        public Spec withCategoryAxisLabel(String s) {
+            return new Spec(title, subtitle, s, valueAxisLabel, scale, base, horizontal, valueFormat, markers, width, height);
+        }
+
+        /** Adds a dashed green target line. */
+        public Spec withMarker(double value, String label) {
+            List<Marker> m = new ArrayList<>(markers);
+            m.add(new Marker(value, label, Charts.TARGET, true));
+            return new Spec(title, subtitle, categoryAxisLabel, valueAxisLabel, scale, base, horizontal, valueFormat, m, width, height);
+        }
+
+        public Spec withFormat(DoubleFunction<String> f) {
+            return new Spec(title, subtitle, categoryAxisLabel, valueAxisLabel, scale, base, horizontal, f, markers, width, height);
+        }
+
+        public Spec withOrientation(boolean isHorizontal) {
+            return new Spec(title, subtitle, categoryAxisLabel, valueAxisLabel, scale, base, isHorizontal, valueFormat, markers, width, height);
+        }
+
+        public Spec withSize(int w, int h) {
+            return new Spec(title, subtitle, categoryAxisLabel, valueAxisLabel, scale, base, horizontal, valueFormat, markers, w, h);
+        }
+
+        /** The PNG height: {@link #height()}, or for 0 enough room for every bar of a horizontal chart. */
+        public int heightFor(int categories, int series) {
+            if (height > 0) {
+                return height;
+            }
+            return horizontal ? Math.max(300, 170 + categories * (series * 20 + 14)) : 600;
+        }
+    }
+
+    /** Writes the chart as a PNG of {@code spec.width()} × {@code spec.heightFor(...)} pixels. */
+    public static void write(Spec spec, List<String> categories, List<Series> series, Path png) throws IOException {
+        Charts.writePng(chart(spec, categories, series), png, spec.width(), spec.heightFor(categories.size(), series.size()));
+    }
+
+    /** The JFreeChart object (for tests or further styling); rows of its dataset = series, columns = categories. */
+    public static JFreeChart chart(Spec spec, List<String> categories, List<Series> series) {
+        if (categories.isEmpty() || series.isEmpty()) {
+            throw new IllegalArgumentException("a bar chart needs at least one category and one series, got "
+                    + categories.size() + " and " + series.size());
+        }
+        if (new HashSet<>(categories).size() != categories.size()) {
+            throw new IllegalArgumentException("category names must be distinct: " + categories);
+        }
+        if (series.stream().map(Series::name).distinct().count() != series.size()) {
+            throw new IllegalArgumentException("series names must be distinct: " + series.stream().map(Series::name).toList());
+        }
+        DefaultCategoryDataset data = new DefaultCategoryDataset();
+        double lo = spec.base();
+        double hi = spec.base();
+        for (Series s : series) {
+            if (s.values().size() != categories.size()) {
+                throw new IllegalArgumentException("series '" + s.name() + "' has " + s.values().size() + " values for "
+                        + categories.size() + " categories");
+            }
+            for (int c = 0; c < categories.size(); c++) {
+                double v = s.values().get(c);
+                boolean drawable = Double.isFinite(v) && (spec.scale() == Scale.LINEAR || v > 0);
+                data.addValue(drawable ? v : null, s.name(), categories.get(c));
+                if (drawable) {
+                    lo = Math.min(lo, v);
+                    hi = Math.max(hi, v);
                 }
             }
-            return new Axis(Math.log10(lo), Math.log10(hi), left, plotW);
+        }
+        for (Marker m : spec.markers()) {
+            lo = Math.min(lo, m.value());
+            hi = Math.max(hi, m.value());
         }
 
-        public int x(double v) {
-            return left + (int) ((Math.log10(v) - llo) / (lhi - llo) * plotW);
-        }
-
-        /** Grey decade lines from {@code top - 8} to {@code plotBottom}, labelled below. */
-        public void drawGrid(Graphics2D g, int top, int plotBottom) {
-            for (int e = (int) Math.round(llo); e <= (int) Math.round(lhi); e++) {
-                int x = x(Math.pow(10, e));
-                g.setColor(GRID);
-                g.drawLine(x, top - 8, x, plotBottom);
-                g.setColor(Color.DARK_GRAY);
-                String label = e >= 0 ? String.format(Locale.ROOT, "%.0f×", Math.pow(10, e)) : Double.toString(Math.pow(10, e)) + "×";
-                g.drawString(label, x - 10, plotBottom + 18);
+        CategoryAxis categoryAxis = new CategoryAxis(spec.categoryAxisLabel());
+        categoryAxis.setTickLabelFont(Charts.LABEL_FONT);
+        categoryAxis.setMaximumCategoryLabelLines(3);
+        categoryAxis.setMaximumCategoryLabelWidthRatio(spec.horizontal() ? 0.3f : 1f);
+        categoryAxis.setCategoryMargin(series.size() > 1 ? 0.25 : 0.15);
+        ValueAxis valueAxis = valueAxis(spec, lo, hi);
+        Renderer renderer = new Renderer(spec, series);
+        CategoryPlot plot = new CategoryPlot(data, categoryAxis, valueAxis, renderer);
+        plot.setOrientation(spec.horizontal() ? PlotOrientation.HORIZONTAL : PlotOrientation.VERTICAL);
+        plot.setRangeAxisLocation(AxisLocation.BOTTOM_OR_LEFT);
+        plot.setRangeGridlinePaint(Charts.GRID);
+        plot.setRangeGridlineStroke(new BasicStroke(1f));
+        for (Marker m : spec.markers()) {
+            ValueMarker vm = new ValueMarker(m.value(), m.color(), m.dashed()
+                    ? new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f)
+                    : new BasicStroke(2f));
+            vm.setLabel(m.label());
+            vm.setLabelFont(Charts.VALUE_FONT);
+            vm.setLabelPaint(m.color());
+            vm.setLabelBackgroundColor(new Color(255, 255, 255, 0));
+            // The parity line is labelled at the far end from the targets so that the labels never collide.
+            boolean parity = !m.dashed();
+            if (spec.horizontal()) {
+                vm.setLabelAnchor(parity ? RectangleAnchor.BOTTOM_LEFT : RectangleAnchor.TOP_RIGHT);
+                vm.setLabelTextAnchor(parity ? TextAnchor.BOTTOM_RIGHT : TextAnchor.TOP_LEFT);
+            } else {
+                vm.setLabelAnchor(parity ? RectangleAnchor.BOTTOM_RIGHT : RectangleAnchor.TOP_RIGHT);
+                vm.setLabelTextAnchor(parity ? TextAnchor.TOP_RIGHT : TextAnchor.BOTTOM_RIGHT);
             }
+            plot.addRangeMarker(vm);
         }
+        return Charts.titled(spec.title(), spec.subtitle(), plot, series.size() > 1);
+    }
 
-        /** The thick black 1× line; returns its x. Leaves a 2 px stroke set. */
-        public int drawOne(Graphics2D g, int top, int plotBottom) {
-            int x1 = x(1);
-            g.setColor(Color.BLACK);
-            g.setStroke(new BasicStroke(2f));
-            g.drawLine(x1, top - 10, x1, plotBottom);
-            return x1;
+    private static ValueAxis valueAxis(Spec spec, double lo, double hi) {
+        if (spec.scale() == Scale.LOG) {
+            LogAxis axis = new LogAxis(spec.valueAxisLabel());
+            axis.setBase(10);
+            axis.setSmallestValue(1e-9);
+            // Whole decades, with room beyond the longest bar for its label.
+            axis.setRange(Math.pow(10, Math.floor(Math.log10(lo / 1.5))), Math.pow(10, Math.ceil(Math.log10(hi * 3))));
+            axis.setNumberFormatOverride(Charts.numberFormat(Charts::ratioTick));
+            axis.setTickUnit(new NumberTickUnit(1)); // one tick per decade (the unit is an exponent)
+            axis.setMinorTickCount(9);
+            axis.setMinorTickMarksVisible(true);
+            axis.setTickLabelFont(Charts.LABEL_FONT);
+            return axis;
         }
-
-        /** A dashed green line at {@code target}, labelled above the plot. Leaves that colour and stroke set. */
-        public void drawTarget(Graphics2D g, double target, String label, int top, int plotBottom) {
-            int xt = x(target);
-            g.setColor(new Color(0, 140, 0));
-            g.setStroke(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
-            g.drawLine(xt, top - 10, xt, plotBottom);
-            g.drawString(label, xt + 4, top - 12);
-        }
+        NumberAxis axis = new NumberAxis(spec.valueAxisLabel());
+        axis.setAutoRangeIncludesZero(true);
+        axis.setUpperMargin(0.15); // room for the value labels
+        axis.setNumberFormatOverride(Charts.numberFormat(Charts::number));
+        axis.setTickLabelFont(Charts.LABEL_FONT);
+        return axis;
     }
 
-    /** A white {@code w × h} canvas with {@code title} in bold at the top; the font is left at plain 12. */
-    public static Graphics2D begin(BufferedImage img, String title) {
-        Graphics2D g = img.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, img.getWidth(), img.getHeight());
-        g.setColor(Color.BLACK);
-        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
-        g.drawString(title, 12, 24);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        return g;
-    }
+    /** Flat bars from the base, per-value colours, labels on the outer end of each bar (either direction). */
+    private static final class Renderer extends BarRenderer {
+        private static final long serialVersionUID = 1L;
+        private final transient List<Series> series;
+        private final double base;
 
-    /** {@code name} shortened until it fits in {@code width} pixels. */
-    public static String clip(FontMetrics fm, String name, int width) {
-        while (fm.stringWidth(name) > width && name.length() > 4) {
-            name = name.substring(0, name.length() - 2);
-        }
-        return name;
-    }
-
-    public static void write(BufferedImage img, Path png) throws IOException {
-        ImageIO.write(img, "png", png.toFile());
-    }
-
-    /** One bar of a {@link #draw} chart: its row name, ratio (NaN or ≤ 0: "n/a") and colour. */
-    public record Bar(String label, double value, Color color) {
-    }
-
-    /** Layout and labels of a {@link #draw} chart. */
-    public record Spec(String title, int left, int plotW, int right, double lo, double hi, double target, String targetLabel,
-                       String footer, int footerX, DoubleFunction<String> format) {
-    }
-
-    /** One horizontal bar per row from the 1× line, with a target line. */
-    public static void draw(Spec spec, List<Bar> bars, Path png) throws IOException {
-        int left = spec.left();
-        int barH = 24;
-        int gap = 12;
-        int top = 60;
-        int bottom = 50;
-        int w = left + spec.plotW() + spec.right();
-        int h = top + bars.size() * (barH + gap) + bottom;
-        Axis axis = Axis.fit(spec.lo(), spec.hi(), bars.stream().mapToDouble(Bar::value), left, spec.plotW());
-        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = begin(img, spec.title());
-        try {
-            int plotBottom = top + bars.size() * (barH + gap);
-            axis.drawGrid(g, top, plotBottom);
-            int x1 = axis.drawOne(g, top, plotBottom);
-            axis.drawTarget(g, spec.target(), spec.targetLabel(), top, plotBottom);
-            g.setStroke(new BasicStroke(1f));
-            FontMetrics fm = g.getFontMetrics();
-            for (int i = 0; i < bars.size(); i++) {
-                Bar bar = bars.get(i);
-                int y = top + i * (barH + gap);
-                g.setColor(Color.BLACK);
-                String name = clip(fm, bar.label(), left - 20);
-                g.drawString(name, left - 10 - fm.stringWidth(name), y + barH / 2 + 5);
-                double a = bar.value();
-                if (Double.isNaN(a) || a <= 0) {
-                    g.drawString("n/a", x1 + 6, y + barH / 2 + 5);
-                    continue;
+        Renderer(Spec spec, List<Series> series) {
+            this.series = series;
+            this.base = spec.base();
+            setBase(spec.base());
+            setIncludeBaseInRange(true);
+            setBarPainter(new StandardBarPainter());
+            setShadowVisible(false);
+            setDrawBarOutline(false);
+            setItemMargin(0.05);
+            setMaximumBarWidth(0.12);
+            for (int i = 0; i < series.size(); i++) {
+                setSeriesPaint(i, Charts.PALETTE[i % Charts.PALETTE.length]);
+            }
+            DoubleFunction<String> f = spec.valueFormat();
+            setDefaultItemLabelGenerator(new CategoryItemLabelGenerator() {
+                @Override
+                public String generateRowLabel(CategoryDataset dataset, int row) {
+                    return dataset.getRowKey(row).toString();
                 }
-                int xa = axis.x(a);
-                g.setColor(bar.color());
-                g.fillRect(Math.min(x1, xa), y, Math.max(2, Math.abs(xa - x1)), barH);
-                g.setColor(Color.BLACK);
-                int tx = a >= 1 ? xa + 6 : x1 + 6; // left of the bar would collide with the row names
-                g.drawString(spec.format().apply(a), tx, y + barH / 2 + 5);
+
+                @Override
+                public String generateColumnLabel(CategoryDataset dataset, int column) {
+                    return dataset.getColumnKey(column).toString();
+                }
+
+                @Override
+                public String generateLabel(CategoryDataset dataset, int row, int column) {
+                    Number v = dataset.getValue(row, column);
+                    return v == null ? null : f.apply(v.doubleValue());
+                }
+            });
+            setDefaultItemLabelsVisible(true);
+            setDefaultItemLabelFont(Charts.VALUE_FONT);
+            if (spec.horizontal()) {
+                setDefaultPositiveItemLabelPosition(new ItemLabelPosition(ItemLabelAnchor.OUTSIDE3, TextAnchor.CENTER_LEFT));
+                setDefaultNegativeItemLabelPosition(new ItemLabelPosition(ItemLabelAnchor.OUTSIDE9, TextAnchor.CENTER_RIGHT));
+            } else {
+                setDefaultPositiveItemLabelPosition(new ItemLabelPosition(ItemLabelAnchor.OUTSIDE12, TextAnchor.BOTTOM_CENTER));
+                setDefaultNegativeItemLabelPosition(new ItemLabelPosition(ItemLabelAnchor.OUTSIDE6, TextAnchor.TOP_CENTER));
             }
-            g.setColor(Color.DARK_GRAY);
-            g.drawString(spec.footer(), spec.footerX(), h - 12);
-        } finally {
-            g.dispose();
         }
-        write(img, png);
+
+        @Override
+        public Paint getItemPaint(int row, int column) {
+            List<Color> colors = series.get(row).colors();
+            return colors == null ? super.getItemPaint(row, column) : colors.get(column);
+        }
+
+        @Override
+        protected void drawItemLabel(java.awt.Graphics2D g2, CategoryDataset data, int row, int column, CategoryPlot plot,
+                                     CategoryItemLabelGenerator generator, Rectangle2D bar, boolean negative) {
+            // "Negative" means "below the base" here (BarRenderer compares with 0), so the label of a
+            // ratio below 1× sits at the outer end of its bar, not on the parity line.
+            Number v = data.getValue(row, column);
+            super.drawItemLabel(g2, data, row, column, plot, generator, bar, v != null && v.doubleValue() < base);
+        }
     }
 }

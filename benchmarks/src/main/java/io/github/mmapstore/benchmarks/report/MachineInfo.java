@@ -24,6 +24,39 @@ public final class MachineInfo {
         return System.getProperty("os.arch");
     }
 
+    /**
+     * The SIMD-related CPU flags (avx, avx2, avx512*, fma) from /proc/cpuinfo, space-separated, or "unknown"
+     * where there is no /proc/cpuinfo.
+     */
+    public static String simdFlags() {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (l.startsWith("flags")) {
+                    return java.util.Arrays.stream(l.substring(l.indexOf(':') + 1).trim().split("\\s+"))
+                            .filter(f -> f.startsWith("avx") || f.equals("fma") || f.startsWith("sse4"))
+                            .sorted().collect(java.util.stream.Collectors.joining(" "));
+                }
+            }
+        } catch (IOException ignored) {
+            // not Linux
+        }
+        return "unknown";
+    }
+
+    /** The operating system's pretty name (/etc/os-release) or os.name. */
+    public static String osName() {
+        try {
+            for (String l : Files.readAllLines(Path.of("/etc/os-release"))) {
+                if (l.startsWith("PRETTY_NAME=")) {
+                    return l.substring("PRETTY_NAME=".length()).replace("\"", "");
+                }
+            }
+        } catch (IOException ignored) {
+            // not Linux
+        }
+        return System.getProperty("os.name");
+    }
+
     /** Total memory as "N.N GiB", or "unknown". */
     public static String memTotal() {
         try {

@@ -3,12 +3,6 @@ package io.github.mmapstore.benchmarks.store;
 import io.github.mmapstore.benchmarks.report.BarChart;
 import io.github.mmapstore.benchmarks.report.LoadLog;
 import io.github.mmapstore.benchmarks.report.MachineInfo;
-import java.awt.BasicStroke;
-import java.awt.Color;
-import java.awt.Font;
-import java.awt.FontMetrics;
-import java.awt.Graphics2D;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
@@ -371,74 +365,15 @@ final class StoreReport {
         if (base == null || others.isEmpty()) {
             return;
         }
-        int left = 330;
-        int right = 80;
-        int plotW = 600;
-        int barH = 11;
-        int groupGap = 10;
-        int groupH = others.size() * barH + groupGap;
-        int top = 70;
-        int bottom = 60;
-        int w = left + plotW + right;
-        int h = top + rows.size() * groupH + bottom;
-        BarChart.Axis axis = BarChart.Axis.fit(0.1, 10, rows.stream().flatMapToDouble(r -> others.stream()
-                .mapToDouble(k -> r.advantage(res.get(k), base))).filter(Double::isFinite), left, plotW);
-        Color[] colors = {new Color(46, 110, 180), new Color(150, 150, 150), new Color(120, 170, 220)};
-        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = BarChart.begin(img, String.format(Locale.ROOT,
-                "Store level, %,d keys (%s): advantage over Kafka's RocksDB store (log scale, >1 = better)", b.keyCount, b.date));
-        try {
-            FontMetrics fm = g.getFontMetrics();
-            int lx = 12;
-            for (int i = 0; i < others.size(); i++) {
-                g.setColor(colors[i % colors.length]);
-                g.fillRect(lx, 36, 12, 12);
-                g.setColor(Color.BLACK);
-                g.drawString(title(others.get(i)), lx + 16, 47);
-                lx += 30 + fm.stringWidth(title(others.get(i)));
-            }
-            g.setColor(new Color(200, 60, 60));
-            g.fillRect(lx, 40, 3, 10);
-            g.setColor(Color.BLACK);
-            g.drawString("MmapStore target (red tick)", lx + 8, 47);
-            int plotBottom = top + rows.size() * groupH;
-            axis.drawGrid(g, top, plotBottom);
-            int x1 = axis.drawOne(g, top, plotBottom);
-            g.setStroke(new BasicStroke(1f));
-            for (int i = 0; i < rows.size(); i++) {
-                Row r = rows.get(i);
-                int y = top + i * groupH;
-                g.setColor(Color.BLACK);
-                String name = BarChart.clip(fm, r.operation(), left - 20);
-                g.drawString(name, left - 10 - fm.stringWidth(name), y + others.size() * barH / 2 + 4);
-                for (int k = 0; k < others.size(); k++) {
-                    double a = r.advantage(res.get(others.get(k)), base);
-                    int yb = y + k * barH;
-                    if (!Double.isFinite(a) || a <= 0) {
-                        continue;
-                    }
-                    int xa = axis.x(a);
-                    g.setColor(colors[k % colors.length]);
-                    g.fillRect(Math.min(x1, xa), yb, Math.max(2, Math.abs(xa - x1)), barH - 1);
-                    g.setColor(Color.BLACK);
-                    g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 10));
-                    String lab = fmtRatio(a);
-                    int tx = a >= 1 ? xa + 4 : xa - 4 - g.getFontMetrics().stringWidth(lab);
-                    g.drawString(lab, tx, yb + barH - 2);
-                    g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-                }
-                if (r.target() == Target.RATIO) {
-                    int xt = axis.x(r.goal());
-                    g.setColor(new Color(200, 60, 60));
-                    g.fillRect(xt - 1, y - 2, 3, barH + 4);
-                }
-            }
-            g.setColor(Color.DARK_GRAY);
-            g.drawString("Throughput rows: store/RocksDB; latency rows: RocksDB/store. Absolute targets (1 GB/s restore, "
-                    + "≤ 8 MB heap per million keys) are in the table.", 12, h - 14);
-        } finally {
-            g.dispose();
+        List<BarChart.Series> series = new ArrayList<>();
+        for (String k : others) {
+            series.add(BarChart.Series.of(title(k), rows.stream().map(r -> r.advantage(res.get(k), base)).toList()));
         }
-        BarChart.write(img, png);
+        BarChart.write(BarChart.Spec.ratios(String.format(Locale.ROOT,
+                                "Store level, %,d keys (%s): advantage over Kafka's RocksDB store", b.keyCount, b.date),
+                                "advantage over RocksDB (log scale, > 1 = better than RocksDB)")
+                        .withSubtitle("Throughput rows: store/RocksDB; latency rows: RocksDB/store. Targets and absolute figures "
+                                + "(1 GB/s restore, ≤ 8 MB heap per million keys) are in the table."),
+                rows.stream().map(Row::operation).toList(), series, png);
     }
 }

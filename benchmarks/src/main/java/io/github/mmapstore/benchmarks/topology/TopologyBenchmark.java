@@ -96,6 +96,7 @@ public final class TopologyBenchmark {
     Path loadLog;
     Path phases;
     String suffix = "";
+    String name;               // results file base name; default <date>-topology<suffix>
 
     final List<Run> runs = new ArrayList<>();
     String loadBefore;
@@ -133,6 +134,7 @@ public final class TopologyBenchmark {
                 case "--configs" -> configs = List.of(args[++i].split(","));
                 case "--topologies" -> topos = Stream.of(args[++i].split(",")).map(s -> Topo.valueOf(s.toUpperCase(Locale.ROOT))).toList();
                 case "--suffix" -> suffix = args[++i];
+                case "--name" -> name = args[++i];
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
         }

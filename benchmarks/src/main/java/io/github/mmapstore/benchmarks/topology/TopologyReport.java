@@ -49,7 +49,7 @@ final class TopologyReport {
 
     static void write(TopologyBenchmark b) throws IOException {
         Files.createDirectories(b.out);
-        String base = b.date + "-topology" + b.suffix;
+        String base = b.name != null ? b.name : b.date + "-topology" + b.suffix;
         Path md = b.out.resolve(base + ".md");
         Path json = b.out.resolve(base + ".json");
         Path png = b.out.resolve(base + ".png");
@@ -208,18 +208,22 @@ final class TopologyReport {
     }
 
     static void chart(TopologyBenchmark b, List<Row> rows, Path png) throws IOException {
-        List<BarChart.Bar> bars = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        List<Double> throughput = new ArrayList<>();
+        List<Double> p99 = new ArrayList<>();
         for (Row r : rows) {
-            String name = r.topo().title + ", commit " + b.configLabel(r.config());
-            double t = r.throughputRatio();
-            double p = r.p99Ratio();
-            bars.add(new BarChart.Bar(name + ": records/s", t, t >= TARGET ? BarChart.TARGET_MET : BarChart.TARGET_MISSED));
-            bars.add(new BarChart.Bar(name + ": p99 latency", p, p >= 1 ? BarChart.BETTER : BarChart.WORSE));
+            names.add(r.topo().title + ", store commit " + b.configLabel(r.config()));
+            throughput.add(r.throughputRatio());
+            p99.add(r.p99Ratio());
         }
-        BarChart.draw(new BarChart.Spec("Topology benchmark: MmapStore vs RocksDB (" + b.date
-                + ", TopologyTestDriver, log scale, >1 = MmapStore better)", 420, 520, 70, 0.1, 10, TARGET, "2× throughput target",
-                "green: 2× target met, orange: missed (throughput); blue/red: p99 better/worse (no target)", 420 - 300,
-                TopologyReport::ratio), bars, png);
+        if (names.isEmpty()) {
+            return;
+        }
+        BarChart.write(BarChart.Spec.ratios("Topology benchmark: MmapStore vs RocksDB (" + b.date + ", TopologyTestDriver)",
+                                "MmapStore advantage (log scale, > 1 = MmapStore better)")
+                        .withMarker(TARGET, ratio(TARGET) + " throughput target")
+                        .withSubtitle("records/s: MmapStore/RocksDB (target: the dashed line); p99 latency: RocksDB/MmapStore"),
+                names, List.of(BarChart.Series.of("records/s", throughput), BarChart.Series.of("p99 latency", p99)), png);
     }
 
     static String fsType(Path dir) {
