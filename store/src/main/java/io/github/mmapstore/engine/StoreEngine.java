@@ -1387,7 +1387,12 @@ public final class StoreEngine implements AutoCloseable {
         Object[] cache = estimateCache;
         if (cache[0] != segments) {
             liveSamples.retain(segments);
-            cache = new Object[] {segments, CompactionPolicy.estimate(segments, config.partitioned(), liveSamples)};
+            try {
+                cache = new Object[] {segments, CompactionPolicy.estimate(segments, config.partitioned(), liveSamples)};
+            } catch (CorruptionException e) {
+                corrupted(e); // sampling reads rows: damage found here stops the store like any read's
+                throw e;
+            }
             estimateCache = cache;
         }
         return (CompactionPolicy.Estimate) cache[1];

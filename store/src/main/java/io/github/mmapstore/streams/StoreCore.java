@@ -451,18 +451,28 @@ final class StoreCore {
             return; // a lazily opened segmented store with nothing written yet
         }
         long start = clock.getAsLong();
-        boolean behind = e.segmentSpaceAmplification() > config.engine().maxSpaceAmplification();
-        long budget = p.budgetNanos(start, e.lastSequence(), behind);
-        lastBudgetNanos = budget;
-        if (budget <= 0) {
-            return;
-        }
         try {
+            boolean behind = e.segmentSpaceAmplification() > config.engine().maxSpaceAmplification();
+            long budget = p.budgetNanos(start, e.lastSequence(), behind);
+            lastBudgetNanos = budget;
+            if (budget <= 0) {
+                return;
+            }
             e.compact(budget);
+        } catch (CorruptionException damage) {
+            // Compaction is optional work: the commit that ran it has succeeded. The engine has stopped and
+            // left its note; on the task's thread make Kafka reopen the task now, elsewhere (Kafka's startup
+            // pre-open, the restoring thread) leave it to the next open or the maintenance punctuation.
+            if (maintenance != null && maintenance.onTaskThreadNow()) {
+                throw maintenance.rebuild(name, damage);
+            }
+            LOG.error("MmapStore {}: compaction found damage ({}); the store will be rebuilt from its changelog "
+                    + "when its task reopens it", name, damage.getMessage());
+            return;
         } catch (EngineException ex) {
             throw translate("compacting", ex);
         }
-        p.stepTook(clock.getAsLong() - start, budget);
+        p.stepTook(clock.getAsLong() - start, lastBudgetNanos);
     }
 
     /** Replaces the nanosecond clock the pacer reads (tests). */
