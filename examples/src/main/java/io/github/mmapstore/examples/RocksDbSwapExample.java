@@ -16,7 +16,7 @@ import io.github.mmapstore.examples.shared.StateDirs;
 import io.github.mmapstore.examples.shared.StreamsApp;
 import io.github.mmapstore.examples.shared.Threads;
 import io.github.mmapstore.examples.shared.Topics;
-import io.github.mmapstore.examples.shared.Watchdog;
+import io.github.mmapstore.examples.shared.ExampleMain;
 import io.github.mmapstore.streams.MmapDslStoreSuppliers;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -143,30 +143,8 @@ public final class RocksDbSwapExample {
             crashChild(args);
             return;
         }
-        Options opts;
-        try {
-            opts = Options.parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("RocksDbSwapExample: " + e.getMessage());
-            System.err.println(Options.USAGE);
-            System.exit(2);
-            return;
-        }
-        if (opts == null) {
-            System.out.println(Options.USAGE);
-            return;
-        }
-        int rc;
-        try (Watchdog w = new Watchdog("RocksDbSwapExample", opts.timeoutSeconds())) {
-            rc = run(opts).passed() ? 0 : 1;
-        } catch (Throwable t) {
-            System.out.flush();
-            System.err.println("RocksDbSwapExample FAILED: " + t);
-            t.printStackTrace();
-            rc = 1;
-        }
-        System.out.flush();
-        System.exit(rc);
+        ExampleMain.main("RocksDbSwapExample", args, Options::parse, Options.USAGE, Options::timeoutSeconds,
+                opts -> run(opts).passed());
     }
 
     /** Runs the example with {@code opts}, printing its report; exceptions mean it could not run to the end. */

@@ -18,7 +18,7 @@ import io.github.mmapstore.examples.shared.StoreFigures;
 import io.github.mmapstore.examples.shared.StreamsApp;
 import io.github.mmapstore.examples.shared.Threads;
 import io.github.mmapstore.examples.shared.Topics;
-import io.github.mmapstore.examples.shared.Watchdog;
+import io.github.mmapstore.examples.shared.ExampleMain;
 import io.github.mmapstore.streams.EmbeddingSerde;
 import io.github.mmapstore.streams.KnnFanOut;
 import io.github.mmapstore.streams.KnnQuery;
@@ -116,30 +116,8 @@ public final class SimilarityJoinExample {
     }
 
     public static void main(String[] args) {
-        Options opts;
-        try {
-            opts = Options.parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("SimilarityJoinExample: " + e.getMessage());
-            System.err.println(Options.USAGE);
-            System.exit(2);
-            return;
-        }
-        if (opts == null) {
-            System.out.println(Options.USAGE);
-            return;
-        }
-        int rc;
-        try (Watchdog w = new Watchdog("SimilarityJoinExample", opts.timeoutSeconds())) {
-            rc = run(opts).passed() ? 0 : 1;
-        } catch (Throwable t) {
-            System.out.flush();
-            System.err.println("SimilarityJoinExample FAILED: " + t);
-            t.printStackTrace();
-            rc = 1;
-        }
-        System.out.flush();
-        System.exit(rc);
+        ExampleMain.main("SimilarityJoinExample", args, Options::parse, Options.USAGE, Options::timeoutSeconds,
+                opts -> run(opts).passed());
     }
 
     /** Runs the example with {@code opts}, printing its report; exceptions mean it could not run to the end. */

@@ -223,6 +223,52 @@ final class LogChain {
         return scans;
     }
 
+    /** What replaying the committed records does with each one, in log order. */
+    interface CommittedRecords {
+        void put(byte[] key, byte[] value) throws IOException;
+
+        void delete(byte[] key) throws IOException;
+
+        /** Every key of a partition below {@code partition} is gone (partitioned engines). */
+        void dropBelow(long partition) throws IOException;
+    }
+
+    /**
+     * Decodes every record of the scanned logs up to the commit point, as recovery replays them (nothing
+     * when there is no commit). The caller owns sequence numbers, memtables and segments.
+     */
+    void replayCommitted(CommittedRecords sink) throws IOException {
+        CommitPoint cp = commit();
+        if (cp == null) {
+            return;
+        }
+        for (LogScan scan : scans) {
+            long number = scan.number();
+            if (number > cp.logNumber()) {
+                break;
+            }
+            Path p = scan.file();
+            LogScanner.scan(p, number, (type, payload, off, end) -> {
+                if (number == cp.logNumber() && end > cp.end()) {
+                    return;
+                }
+                if (type == LogFormat.PUT) {
+                    int[] kl = LogScanner.readVarint(payload, p, off);
+                    byte[] key = payload.asSlice(kl[1], kl[0]).toArray(ValueLayout.JAVA_BYTE);
+                    byte[] value = payload.asSlice(kl[1] + kl[0]).toArray(ValueLayout.JAVA_BYTE);
+                    sink.put(key, value);
+                } else if (type == LogFormat.DELETE) {
+                    sink.delete(payload.toArray(ValueLayout.JAVA_BYTE));
+                } else if (type == LogFormat.DROP_BELOW) {
+                    if (payload.byteSize() != 8) {
+                        throw new CorruptionException(p, off, "partition drop record has a bad length");
+                    }
+                    sink.dropBelow(payload.get(SegmentFormat.U64, 0));
+                }
+            });
+        }
+    }
+
     /** The last commit in the needed logs, or null (the manifest's checkpoint is the last commit). */
     CommitPoint commit() {
         return commit;

@@ -1,7 +1,6 @@
 package io.github.mmapstore.engine;
 
 import java.io.IOException;
-import java.lang.foreign.ValueLayout;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -300,35 +299,31 @@ public final class StoreEngine implements AutoCloseable {
                 r.metadata = cp.metadata();
                 long[] seqBox = {m.lastSeq()};
                 long[] count = {0};
-                for (long number : needed) {
-                    if (number > cp.logNumber()) {
-                        break;
+                chain.replayCommitted(new LogChain.CommittedRecords() {
+                    @Override
+                    public void put(byte[] key, byte[] value) throws IOException {
+                        r.memtable.put(key, value, ++seqBox[0]);
+                        afterRecord();
                     }
-                    Path p = logs.get(number);
-                    LogScanner.scan(p, number, (type, payload, off, end) -> {
-                        if (number == cp.logNumber() && end > cp.end()) {
-                            return;
-                        }
-                        if (type == LogFormat.PUT) {
-                            int[] kl = LogScanner.readVarint(payload, p, off);
-                            byte[] key = payload.asSlice(kl[1], kl[0]).toArray(ValueLayout.JAVA_BYTE);
-                            byte[] value = payload.asSlice(kl[1] + kl[0]).toArray(ValueLayout.JAVA_BYTE);
-                            r.memtable.put(key, value, ++seqBox[0]);
-                            count[0]++;
-                        } else if (type == LogFormat.DELETE) {
-                            r.memtable.put(payload.toArray(ValueLayout.JAVA_BYTE), null, ++seqBox[0]);
-                            count[0]++;
-                        } else if (type == LogFormat.DROP_BELOW) {
-                            if (payload.byteSize() != 8) {
-                                throw new CorruptionException(p, off, "partition drop record has a bad length");
-                            }
-                            long below = payload.get(SegmentFormat.U64, 0);
-                            seqBox[0] = r.memtable.tombstoneBelow(partitionKey(below), seqBox[0]);
-                            dropBelow(r.segments, below, droppedSegs);
-                            dropBelow(flushed, below, null);
-                            dropped[0] = true;
-                            count[0]++;
-                        }
+
+                    @Override
+                    public void delete(byte[] key) throws IOException {
+                        r.memtable.put(key, null, ++seqBox[0]);
+                        afterRecord();
+                    }
+
+                    @Override
+                    public void dropBelow(long below) throws IOException {
+                        seqBox[0] = r.memtable.tombstoneBelow(partitionKey(below), seqBox[0]);
+                        StoreEngine.dropBelow(r.segments, below, droppedSegs);
+                        StoreEngine.dropBelow(flushed, below, null);
+                        dropped[0] = true;
+                        afterRecord();
+                    }
+
+                    // flushing as the memtable fills
+                    private void afterRecord() throws IOException {
+                        count[0]++;
                         if (r.memtable.approximateBytes() >= config.memtableBytes()) {
                             List<Segment> below = new ArrayList<>(flushed);
                             below.addAll(r.segments);
@@ -336,8 +331,8 @@ public final class StoreEngine implements AutoCloseable {
                                     config.partitioned(), config.columns(), config.fsync()));
                             r.memtable = new Memtable();
                         }
-                    });
-                }
+                    }
+                });
                 r.seq = Math.max(Math.max(seqBox[0], cp.seq()), m.lastSeq());
                 r.replayed = count[0];
             }

@@ -1,7 +1,6 @@
 package io.github.mmapstore.engine;
 
 import java.io.IOException;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -244,36 +243,27 @@ public final class StoreSnapshot implements AutoCloseable {
             long seq = m.lastSeq();
             if (cp != null) {
                 long[] seqBox = {m.lastSeq()};
-                for (long number : needed) {
-                    if (number > cp.logNumber()) {
-                        break;
+                chain.replayCommitted(new LogChain.CommittedRecords() {
+                    @Override
+                    public void put(byte[] key, byte[] value) {
+                        mem.put(key, value, ++seqBox[0]);
                     }
-                    Path p = FileNames.log(dir, number);
-                    LogScanner.scan(p, number, (type, payload, off, end) -> {
-                        if (number == cp.logNumber() && end > cp.end()) {
-                            return;
-                        }
-                        if (type == LogFormat.PUT) {
-                            int[] kl = LogScanner.readVarint(payload, p, off);
-                            byte[] key = payload.asSlice(kl[1], kl[0]).toArray(ValueLayout.JAVA_BYTE);
-                            byte[] value = payload.asSlice(kl[1] + kl[0]).toArray(ValueLayout.JAVA_BYTE);
-                            mem.put(key, value, ++seqBox[0]);
-                        } else if (type == LogFormat.DELETE) {
-                            mem.put(payload.toArray(ValueLayout.JAVA_BYTE), null, ++seqBox[0]);
-                        } else if (type == LogFormat.DROP_BELOW) {
-                            if (payload.byteSize() != 8) {
-                                throw new CorruptionException(p, off, "partition drop record has a bad length");
-                            }
-                            long below = payload.get(SegmentFormat.U64, 0);
-                            seqBox[0] = mem.tombstoneBelow(StoreEngine.partitionKey(below), seqBox[0]);
-                            for (int i = 0; i < segs.size(); i++) {
-                                if (Long.compareUnsigned(segs.get(i).partition(), below) < 0) {
-                                    dropped.set(i, true);
-                                }
+
+                    @Override
+                    public void delete(byte[] key) {
+                        mem.put(key, null, ++seqBox[0]);
+                    }
+
+                    @Override
+                    public void dropBelow(long below) {
+                        seqBox[0] = mem.tombstoneBelow(StoreEngine.partitionKey(below), seqBox[0]);
+                        for (int i = 0; i < segs.size(); i++) {
+                            if (Long.compareUnsigned(segs.get(i).partition(), below) < 0) {
+                                dropped.set(i, true);
                             }
                         }
-                    });
-                }
+                    }
+                });
                 seq = Math.max(Math.max(seqBox[0], cp.seq()), m.lastSeq());
             }
 
