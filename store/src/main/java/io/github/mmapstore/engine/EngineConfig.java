@@ -65,16 +65,6 @@ public record EngineConfig(
         }
     }
 
-    /**
-     * The record's components before {@code maxSpaceAmplification} existed; the bound takes its
-     * default ({@value #DEFAULT_MAX_SPACE_AMPLIFICATION}).
-     */
-    public EngineConfig(int maxKeyBytes, int maxValueBytes, long memtableBytes, int logBufferBytes, boolean fsync,
-                        int compactionTrigger, FaultInjector faults, boolean partitioned, ColumnExtension columns) {
-        this(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned,
-                columns, DEFAULT_MAX_SPACE_AMPLIFICATION);
-    }
-
     public static EngineConfig defaults() {
         return new EngineConfig(DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES, DEFAULT_MEMTABLE_BYTES,
                 DEFAULT_LOG_BUFFER_BYTES, true, DEFAULT_COMPACTION_TRIGGER, FaultInjector.NONE, false, null,

@@ -164,8 +164,8 @@ class TaskMaintenanceTest {
     private static void closeQuietly(TopologyTestDriver driver) {
         try {
             driver.close();
-        } catch (RuntimeException expected) {
-            assertThat(expected).isNotNull();
+        } catch (RuntimeException reportedAgain) {
+            // the store's failure, reported once more by close: nothing to check here
         }
     }
 

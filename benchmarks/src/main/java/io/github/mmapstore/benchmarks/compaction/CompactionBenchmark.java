@@ -4,6 +4,7 @@ import io.github.mmapstore.benchmarks.Dirs;
 import io.github.mmapstore.benchmarks.report.LatencyHistogram;
 import io.github.mmapstore.benchmarks.report.LoadLog;
 import io.github.mmapstore.benchmarks.report.MachineInfo;
+import io.github.mmapstore.benchmarks.store.HarnessStore;
 import io.github.mmapstore.streams.MmapStores;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,16 +19,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.utils.Bytes;
-import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.processor.TaskId;
-import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 
@@ -53,8 +50,8 @@ import org.apache.kafka.streams.state.Stores;
  */
 public final class CompactionBenchmark {
     static final int KEY_BYTES = 16;
-    static final String STORE_NAME = "bench";
-    static final TopicPartition INPUT_TP = new TopicPartition("bench-input", 0);
+    static final String STORE_NAME = HarnessStore.STORE_NAME;
+    static final TopicPartition INPUT_TP = HarnessStore.INPUT_TP;
     static final TopicPartition CHANGELOG_TP = new TopicPartition("mmapstore-bench-" + STORE_NAME + "-changelog", 0);
     static final String MMAPSTORE = "mmapstore";
     static final String MMAPSTORE_OFF = "mmapstore-nocompaction";
@@ -161,24 +158,15 @@ public final class CompactionBenchmark {
     // One competitor
 
     Run runOne(String kind) throws IOException {
-        Path dir = Files.createTempDirectory(work, kind + "-");
-        Properties props = new Properties();
-        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "mmapstore-compaction-bench");
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:9092");
-        props.put(StreamsConfig.STATE_DIR_CONFIG, dir.toString());
-        KeyValueStore<Bytes, byte[]> store = switch (kind) {
-            case MMAPSTORE -> MmapStores.persistentKeyValueStore(STORE_NAME).get();
-            case MMAPSTORE_OFF -> {
-                props.put("mmapstore.compaction.budget.ms", "0");
-                yield MmapStores.persistentKeyValueStore(STORE_NAME).get();
-            }
+        Map<String, Object> config = kind.equals(MMAPSTORE_OFF) ? Map.of("mmapstore.compaction.budget.ms", "0") : Map.of();
+        HarnessStore opened = HarnessStore.open(work, kind, "mmapstore-compaction-bench", config, props -> switch (kind) {
+            case MMAPSTORE, MMAPSTORE_OFF -> MmapStores.persistentKeyValueStore(STORE_NAME).get();
             case ROCKSDB -> Stores.persistentKeyValueStore(STORE_NAME).get();
             default -> throw new IllegalArgumentException("unknown competitor " + kind);
-        };
-        MockProcessorContext<Object, Object> mock = new MockProcessorContext<>(props, new TaskId(0, 0), dir.toFile());
-        mock.setRecordMetadata(INPUT_TP.topic(), INPUT_TP.partition(), 0L);
-        var context = mock.getStateStoreContext();
-        store.init(context, store);
+        }, c -> c);
+        KeyValueStore<Bytes, byte[]> store = opened.store();
+        Path dir = opened.dir();
+        var context = opened.context();
         try {
             BitSet written = new BitSet(keys);
             long offset = 0;

@@ -16,16 +16,14 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.HashMap;
 import java.util.Map;
-import java.util.Properties;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.processor.internals.RecordBatchingStateRestoreCallback;
 import org.apache.kafka.streams.processor.internals.StateRestoreCallbackAdapter;
@@ -53,8 +51,8 @@ public final class StoreLevelBenchmark {
     static final int RANGE_KEYS = 100;
     static final int BATCH = 1_000;
     static final int WRITES_PER_COMMIT = 10_000;
-    static final String STORE_NAME = "bench";
-    static final TopicPartition INPUT_TP = new TopicPartition("bench-input", 0);
+    static final String STORE_NAME = HarnessStore.STORE_NAME;
+    static final TopicPartition INPUT_TP = HarnessStore.INPUT_TP;
     static final TopicPartition CHANGELOG_TP = new TopicPartition("mmapstore-bench-" + STORE_NAME + "-changelog", 0);
 
     static final String MMAPSTORE = "mmapstore";
@@ -289,28 +287,17 @@ public final class StoreLevelBenchmark {
     }
 
     Opened open(String kind, Map<String, Object> extra) throws IOException {
-        Path dir = Files.createTempDirectory(work, kind + "-");
-        Properties props = new Properties();
-        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "mmapstore-bench");
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:9092");
-        props.put(StreamsConfig.STATE_DIR_CONFIG, dir.toString());
-        KeyValueStore<Bytes, byte[]> store = switch (kind) {
-            case MMAPSTORE -> MmapStores.persistentKeyValueStore(STORE_NAME).get();
-            case MMAPSTORE_NOFSYNC -> {
-                props.put("mmapstore.fsync", "false");
-                yield MmapStores.persistentKeyValueStore(STORE_NAME).get();
-            }
+        Map<String, Object> config = new HashMap<>(extra);
+        if (kind.equals(MMAPSTORE_NOFSYNC)) {
+            config.putIfAbsent("mmapstore.fsync", "false");
+        }
+        HarnessStore h = HarnessStore.open(work, kind, "mmapstore-bench", config, props -> switch (kind) {
+            case MMAPSTORE, MMAPSTORE_NOFSYNC -> MmapStores.persistentKeyValueStore(STORE_NAME).get();
             case ROCKSDB -> Stores.persistentKeyValueStore(STORE_NAME).get();
             case INMEMORY -> Stores.inMemoryKeyValueStore(STORE_NAME).get();
             default -> throw new IllegalArgumentException("unknown store " + kind);
-        };
-        props.putAll(extra);
-        MockProcessorContext<Object, Object> mock = new MockProcessorContext<>(props, new TaskId(0, 0), dir.toFile());
-        // As if a record of the input topic were being processed: stores track their IQ position from it.
-        mock.setRecordMetadata(INPUT_TP.topic(), INPUT_TP.partition(), 0L);
-        CapturingContext ctx = new CapturingContext(mock.getStateStoreContext());
-        store.init(ctx, store);
-        return new Opened(kind, store, ctx, dir);
+        }, CapturingContext::new);
+        return new Opened(kind, h.store(), (CapturingContext) h.context(), h.dir());
     }
 
     static boolean isMmap(String kind) {
