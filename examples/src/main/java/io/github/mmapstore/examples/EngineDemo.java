@@ -327,8 +327,9 @@ public final class EngineDemo {
             OpenReport r = engine.openReport();
             System.out.printf(Locale.ROOT, "  open took %.1f ms (OpenReport.openNanos %.1f ms)%n", wall / 1e6, r.openNanos() / 1e6);
             System.out.println("  " + r);
-            System.out.printf(Locale.ROOT, "  replayed %,d committed log records; cut %,d uncommitted log bytes; %d .seg files remain%n",
-                    r.replayedRecords(), r.discardedLogBytes(), countFiles(".seg"));
+            System.out.printf(Locale.ROOT, "  %s %,d committed log records; cut %,d uncommitted log bytes; %d .seg files remain%n",
+                    r.replayDeferred() ? "the first read replays" : "replayed", r.replayedRecords(), r.discardedLogBytes(),
+                    countFiles(".seg"));
             String meta = new String(engine.lastCommitMetadata(), StandardCharsets.UTF_8);
             System.out.printf(Locale.ROOT, "  last commit metadata: \"%s\"%n", meta);
             check(meta.equals(new String(offsetMetadata(lastCommitted), StandardCharsets.UTF_8)),

@@ -45,12 +45,14 @@ final class LogChain {
      * @param lastCommit the last COMMIT record in it, or null
      * @param endsWith   the log number the END frame names when that is its last frame, else -1
      * @param damaged    the scan stopped at damage (verifier only; strict callers never see such a scan)
+     * @param recordsBeforeLastCommit PUT and DELETE records before {@code lastCommit} (0 without one)
      */
     record LogScan(long number, Path file, long fileSize, long validEnd, long puts, long deletes, long commits,
-                   long partitionDrops, CommitPoint lastCommit, long endsWith, boolean damaged) {
+                   long partitionDrops, CommitPoint lastCommit, long endsWith, boolean damaged,
+                   long recordsBeforeLastCommit) {
         /** A log whose header this build cannot read (another format version): damaged from its start. */
         static LogScan unreadable(long number, Path file, long fileSize) {
-            return new LogScan(number, file, fileSize, 0, 0, 0, 0, 0, null, -1, true);
+            return new LogScan(number, file, fileSize, 0, 0, 0, 0, 0, null, -1, true, 0);
         }
 
         boolean torn() {
@@ -137,6 +139,7 @@ final class LogChain {
         private final LogScanner.Visitor extra;
         private final long[] counts = new long[LogFormat.END + 1];
         private CommitPoint lastCommit;
+        private long recordsBeforeLastCommit;
         private long endsWith = -1;
 
         Frames(Path p, long number, LogScanner.Visitor extra) {
@@ -154,6 +157,7 @@ final class LogChain {
             endsWith = -1;
             if (type == LogFormat.COMMIT) {
                 lastCommit = commitPoint(number, end, payload, p, off);
+                recordsBeforeLastCommit = counts[LogFormat.PUT] + counts[LogFormat.DELETE];
             } else if (type == LogFormat.END) {
                 if (payload.byteSize() != 8) {
                     throw new CorruptionException(p, off, "log end record has a bad length");
@@ -164,7 +168,8 @@ final class LogChain {
 
         LogScan scan(long fileSize, long validEnd, boolean damaged) {
             return new LogScan(number, p, fileSize, validEnd, counts[LogFormat.PUT], counts[LogFormat.DELETE],
-                    counts[LogFormat.COMMIT], counts[LogFormat.DROP_BELOW], lastCommit, damaged ? -1 : endsWith, damaged);
+                    counts[LogFormat.COMMIT], counts[LogFormat.DROP_BELOW], lastCommit, damaged ? -1 : endsWith, damaged,
+                    recordsBeforeLastCommit);
         }
     }
 
@@ -248,10 +253,8 @@ final class LogChain {
                 break;
             }
             Path p = scan.file();
-            LogScanner.scan(p, number, (type, payload, off, end) -> {
-                if (number == cp.logNumber() && end > cp.end()) {
-                    return;
-                }
+            long limit = number == cp.logNumber() ? cp.end() : Long.MAX_VALUE;
+            LogScanner.scan(p, number, limit, (type, payload, off, end) -> {
                 if (type == LogFormat.PUT) {
                     int[] kl = LogScanner.readVarint(payload, p, off);
                     byte[] key = payload.asSlice(kl[1], kl[0]).toArray(ValueLayout.JAVA_BYTE);
@@ -267,6 +270,31 @@ final class LogChain {
                 }
             });
         }
+    }
+
+    /** What {@link #replayCommitted} would replay: its PUT and DELETE records and the log bytes it reads. */
+    record CommittedTail(long records, long logBytes, boolean dropsPartitions) {
+    }
+
+    /** The committed records after the manifest's checkpoint (nothing when there is no commit). */
+    CommittedTail committedTail() {
+        CommitPoint cp = commit();
+        long records = 0;
+        long bytes = 0;
+        boolean drops = false;
+        if (cp != null) {
+            for (LogScan scan : scans) {
+                if (scan.number() > cp.logNumber()) {
+                    break;
+                }
+                boolean last = scan.number() == cp.logNumber();
+                records += last ? scan.recordsBeforeLastCommit() : scan.puts() + scan.deletes();
+                bytes += last ? cp.end() : scan.validEnd();
+                // counted over the whole file: a drop after the commit point makes this conservative only
+                drops |= scan.partitionDrops() > 0;
+            }
+        }
+        return new CommittedTail(records, bytes, drops);
     }
 
     /** The last commit in the needed logs, or null (the manifest's checkpoint is the last commit). */

@@ -30,8 +30,16 @@ final class LogScanner {
     }
 
     static Result scan(Path path, long expectedNumber, Visitor visitor) throws IOException {
+        return scan(path, expectedNumber, Long.MAX_VALUE, visitor);
+    }
+
+    /**
+     * As {@link #scan(Path, long, Visitor)}, reading only the first {@code limit} bytes of the file: a
+     * replay that stops at a commit point does not look at what an open store has appended since.
+     */
+    static Result scan(Path path, long expectedNumber, long limit, Visitor visitor) throws IOException {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
-            long size = ch.size();
+            long size = Math.min(ch.size(), limit);
             if (size < LogFormat.FILE_HEADER_BYTES) {
                 // The header is written and synced before the file is named in any manifest or
                 // followed by a commit, so a short header can only be a file created at the instant of

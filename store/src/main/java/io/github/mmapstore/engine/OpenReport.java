@@ -11,7 +11,11 @@ import java.nio.file.Path;
  *                             so its owner must rebuild it
  * @param reason               why the store was quarantined, or null
  * @param quarantine           where the damaged files went, or null
- * @param replayedRecords      log records replayed up to the last commit
+ * @param replayedRecords      committed log records after the manifest's checkpoint, replayed into the
+ *                             memtable (at open, or at first use when {@code replayDeferred})
+ * @param replayDeferred       the open only checked the logs and found the last commit; the records are
+ *                             replayed by the first read or write (a store opened only for its committed
+ *                             offsets, as Kafka Streams does at startup, never pays for the replay)
  * @param discardedLogBytes    log bytes after the last commit that were cut off (uncommitted or torn)
  * @param openNanos            time spent opening
  */
@@ -21,6 +25,7 @@ public record OpenReport(
         String reason,
         Path quarantine,
         long replayedRecords,
+        boolean replayDeferred,
         long discardedLogBytes,
         long openNanos) {
 }

@@ -74,6 +74,13 @@ public final class StoreEngine implements AutoCloseable {
     private volatile boolean closed;
     private volatile EngineException failure;
     private volatile long lastCommitNanos;
+    /**
+     * Logs whose committed records are not in the memtable yet (see {@link #replayDeferred}), or null.
+     * Volatile: readers on other threads check it before they read.
+     */
+    private volatile LogChain deferredReplay;
+    /** The sequence number the deferred records follow (the manifest's). */
+    private final long deferredFromSeq;
 
     private StoreEngine(Path dir, EngineConfig config, FileChannel lockChannel, FileLock lock, OpenReport report,
                         Recovered r) {
@@ -89,6 +96,8 @@ public final class StoreEngine implements AutoCloseable {
         this.manifest = r.manifest;
         this.committed = r.segments;
         this.lastCommitMetadata = r.metadata;
+        this.deferredReplay = r.deferred;
+        this.deferredFromSeq = r.manifest.lastSeq();
         this.current = new Version(r.memtable, committed);
         for (Segment s : committed) {
             s.release(); // the version holds them now
@@ -146,8 +155,8 @@ public final class StoreEngine implements AutoCloseable {
                 LOG.error("MmapStore at {} was damaged ({}); damaged files moved to {}; it opens empty and must be rebuilt",
                         dir, reason, quarantine);
             }
-            OpenReport report = new OpenReport(r.created, rebuilt, reason, quarantine, r.replayed, r.discarded,
-                    System.nanoTime() - start);
+            OpenReport report = new OpenReport(r.created, rebuilt, reason, quarantine, r.replayed, r.deferred != null,
+                    r.discarded, System.nanoTime() - start);
             return new StoreEngine(dir, config, lockChannel, lock, report, r);
         } catch (IOException e) {
             closeQuietly(lock, lockChannel);
@@ -207,6 +216,8 @@ public final class StoreEngine implements AutoCloseable {
         Memtable memtable = new Memtable();
         byte[] metadata;
         long replayed;
+        /** The logs whose committed records the first read or write replays, or null (replayed already). */
+        LogChain deferred;
         long discarded;
         /** Manifest segments of dropped partitions; deleted only once a new manifest is written. */
         List<Segment> droppedDuringRecovery = new ArrayList<>();
@@ -291,11 +302,18 @@ public final class StoreEngine implements AutoCloseable {
             LogChain chain = LogChain.read(dir, m, logs);
             LogChain.CommitPoint cp = chain.commit();
 
-            // Pass 2: replay up to the commit point into the memtable, flushing as it fills.
+            // Pass 2: replay up to the commit point into the memtable, flushing as it fills; or, when the
+            // committed tail fits one memtable and drops no partition, leave that to the first read or write.
             List<Segment> flushed = new ArrayList<>();
             List<Segment> droppedSegs = r.droppedDuringRecovery;
             boolean[] dropped = {false};
-            if (cp != null) {
+            LogChain.CommittedTail tail = chain.committedTail();
+            if (cp != null && !tail.dropsPartitions() && tail.logBytes() <= config.memtableBytes()) {
+                r.metadata = cp.metadata();
+                r.seq = Math.max(cp.seq(), m.lastSeq());
+                r.replayed = tail.records();
+                r.deferred = tail.records() > 0 ? chain : null;
+            } else if (cp != null) {
                 r.metadata = cp.metadata();
                 long[] seqBox = {m.lastSeq()};
                 long[] count = {0};
@@ -534,6 +552,7 @@ public final class StoreEngine implements AutoCloseable {
         }
         synchronized (this) {
             checkWritable();
+            replayDeferred();
             pollFlush();
             try {
                 log.appendPut(key, value);
@@ -552,6 +571,7 @@ public final class StoreEngine implements AutoCloseable {
         checkKey(key);
         synchronized (this) {
             checkWritable();
+            replayDeferred();
             pollFlush();
             try {
                 log.appendDelete(key);
@@ -580,6 +600,7 @@ public final class StoreEngine implements AutoCloseable {
         }
         synchronized (this) {
             checkWritable();
+            replayDeferred();
             pollFlush();
             Memtable mem = current.memtable;
             for (KeyValue kv : batch) {
@@ -619,6 +640,7 @@ public final class StoreEngine implements AutoCloseable {
         }
         synchronized (this) {
             checkWritable();
+            replayDeferred();
             awaitFlush(); // the frozen memtable may hold keys of the dropped partitions
             try {
                 log.appendDropBelow(partition);
@@ -740,6 +762,7 @@ public final class StoreEngine implements AutoCloseable {
     /** Writes the memtable out as a segment now (it becomes durable at the next commit). */
     public synchronized void flush() {
         checkWritable();
+        replayDeferred();
         flushMemtable();
         awaitFlush();
     }
@@ -1154,6 +1177,62 @@ public final class StoreEngine implements AutoCloseable {
     // Reads
     // =============================================================================================
 
+    /** As {@link #acquire}, once the deferred log records are in the memtable: for reads of the data. */
+    private Version acquireReplayed() {
+        if (deferredReplay != null) {
+            replayDeferred();
+        }
+        return acquire();
+    }
+
+    /**
+     * Replays the committed log records that {@link #open} left in the logs into the memtable. Runs once,
+     * under the writer's lock, before the first read or write; commits, compaction of the segments and
+     * close do not need the records and do not wait for it. Nothing is flushed here: the open deferred
+     * only a tail that fits one memtable, and the next write flushes as usual. Records appended after
+     * the commit point (COMMIT records of commits made since the open; nothing else can precede the
+     * replay) are not read.
+     */
+    private synchronized void replayDeferred() {
+        LogChain chain = deferredReplay;
+        if (chain == null) {
+            return;
+        }
+        checkReadable();
+        long start = System.nanoTime();
+        Memtable mem = current.memtable;
+        long[] next = {deferredFromSeq};
+        try {
+            chain.replayCommitted(new LogChain.CommittedRecords() {
+                @Override
+                public void put(byte[] key, byte[] value) {
+                    mem.put(key, value, ++next[0]);
+                }
+
+                @Override
+                public void delete(byte[] key) {
+                    mem.put(key, null, ++next[0]);
+                }
+
+                @Override
+                public void dropBelow(long partition) {
+                    // open replays a tail with partition drops itself: reaching one here is a bug, not damage
+                    throw new IllegalStateException("a deferred replay of " + dir + " met a partition drop");
+                }
+            });
+        } catch (CorruptionException e) {
+            corrupted(e);
+            throw e;
+        } catch (IOException e) {
+            throw fail(new EngineIOException("cannot replay the committed log records of " + dir, e));
+        }
+        seq = Math.max(seq, next[0]);
+        visibleSeq = Math.max(visibleSeq, next[0]);
+        deferredReplay = null;
+        LOG.debug("MmapStore at {}: replayed {} committed log records in {} ms", dir, next[0] - deferredFromSeq,
+                (System.nanoTime() - start) / 1_000_000);
+    }
+
     private Version acquire() {
         while (true) {
             checkReadable();
@@ -1167,7 +1246,7 @@ public final class StoreEngine implements AutoCloseable {
     /** The value of {@code key}, or null. */
     public byte[] get(byte[] key) {
         Objects.requireNonNull(key, "key must not be null");
-        Version v = acquire();
+        Version v = acquireReplayed();
         try {
             long snapshot = visibleSeq;
             Memtable.Version mv = v.memtable.get(key, snapshot);
@@ -1204,7 +1283,7 @@ public final class StoreEngine implements AutoCloseable {
      * {@code reverse}, descending. An empty range (from after to) yields nothing.
      */
     public EngineIterator range(byte[] from, boolean fromInclusive, byte[] to, boolean toInclusive, boolean reverse) {
-        Version v = acquire();
+        Version v = acquireReplayed();
         try {
             if (from != null && to != null) {
                 int c = KeyOrder.compare(from, to);
@@ -1234,7 +1313,7 @@ public final class StoreEngine implements AutoCloseable {
      */
     public void scanLive(LiveRowVisitor visitor) {
         Objects.requireNonNull(visitor, "visitor");
-        Version v = acquire();
+        Version v = acquireReplayed();
         try {
             long snapshot = visibleSeq;
             if (v.memtable.keyCount() == 0 && v.frozen == null && v.segments.size() == 1) {
@@ -1294,7 +1373,7 @@ public final class StoreEngine implements AutoCloseable {
      * newer segment than the one holding them count until compaction.
      */
     public long approximateNumEntries() {
-        Version v = acquire();
+        Version v = acquireReplayed();
         try {
             long n = v.memtable.liveCount() + (v.frozen == null ? 0 : v.frozen.liveCount());
             for (Segment s : v.segments) {

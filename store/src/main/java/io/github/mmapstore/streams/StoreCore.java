@@ -190,8 +190,10 @@ final class StoreCore {
                     + "committed offsets so that Kafka Streams restores it from the changelog",
                     name, context.taskId(), report.reason(), report.quarantine());
         } else if (report.replayedRecords() > 0 || report.discardedLogBytes() > 0) {
-            LOG.info("MmapStore {} in task {} opened in {} ms: replayed {} committed log records, cut {} uncommitted log bytes",
-                    name, context.taskId(), report.openNanos() / 1_000_000, report.replayedRecords(), report.discardedLogBytes());
+            LOG.info("MmapStore {} in task {} opened in {} ms: {} {} committed log records, cut {} uncommitted log bytes",
+                    name, context.taskId(), report.openNanos() / 1_000_000,
+                    report.replayDeferred() ? "first use replays" : "replayed", report.replayedRecords(),
+                    report.discardedLogBytes());
         }
         try {
             this.metrics = new StoreMetrics(context, metricsScope, name, e, () -> selfCheckpoints,
