@@ -44,6 +44,7 @@ class RestartTimeIT {
     private final Path outDir = Path.of(System.getProperty("it.summary.dir", "target"));
     private final List<String> rows = Collections.synchronizedList(new ArrayList<>());
     private final List<String> details = Collections.synchronizedList(new ArrayList<>());
+    private final java.util.Map<String, Long> medians = new java.util.concurrent.ConcurrentHashMap<>();
     private KafkaCluster cluster;
     private long keys;
     private long produceSeconds;
@@ -142,6 +143,7 @@ class RestartTimeIT {
                 trickle.join();
                 p.flush();
                 run++;
+                String loadAtLaunch = loadAverage();
                 app = ChildApp.launch(work, run, args, jvm);
                 ChildApp.Event running = app.awaitState("RUNNING", 1_800_000);
                 assertThat(running).as("restart " + run + " RUNNING").isNotNull();
@@ -158,7 +160,9 @@ class RestartTimeIT {
                 toRestored.add(lastEnd);
                 restoredRecords.add(restored);
                 det.append("  kill ").append(k + 1).append(" in ").append(killedIn).append(" (exit ").append(exit).append("): RUNNING after ")
-                        .append(ms).append(" ms, last restore end ").append(lastEnd).append(" ms, restored ").append(restored).append(" records\n");
+                        .append(ms).append(" ms, last restore end ").append(lastEnd).append(" ms, restored ").append(restored)
+                        .append(" records; load average at relaunch ").append(loadAtLaunch).append(", at RUNNING ").append(loadAverage())
+                        .append('\n');
                 for (String[] x : ItSupport.restores(app)) {
                     det.append("    restore ").append(String.join(" ", x)).append('\n');
                 }
@@ -175,7 +179,18 @@ class RestartTimeIT {
         details.add(det.toString());
         rows.add("| " + storeKind + " | " + keys + " | " + (stateBytes >> 20) + " | " + loadSeconds + " | " + toRunning + " | "
                 + ItSupport.median(toRunning) + " | " + toRestored + " | " + restoredRecords + " |");
+        medians.put(storeKind, ItSupport.median(toRunning));
         ItSupport.deleteRecursively(work.resolve("state"));
+    }
+
+    /** The 1-, 5- and 15-minute load averages (other work on the machine slows both stores, RocksDB's CPU-bound restore most). */
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " / " + f[1] + " / " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
     }
 
     private static long du(Path p) throws IOException {
@@ -200,6 +215,13 @@ class RestartTimeIT {
         md.append("| store | keys | state on disk MiB | initial load s | launch to RUNNING ms (each kill) | median ms | launch to last restore end ms | records restored |\n");
         md.append("|---|---|---|---|---|---|---|---|\n");
         rows.forEach(r -> md.append(r).append('\n'));
+        Long mmap = medians.get("mmap");
+        Long rocks = medians.get("rocksdb");
+        if (mmap != null && rocks != null && mmap > 0) {
+            md.append(String.format(java.util.Locale.ROOT, "%nMedian launch to RUNNING: RocksDB / MmapStore = %.1fx (target >= 10x).%n", (double) rocks / mmap));
+        }
+        md.append("\n- machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores, load average at the end ")
+                .append(loadAverage()).append('\n');
         md.append("\n```\n");
         details.forEach(md::append);
         md.append("```\n");
