@@ -134,6 +134,22 @@ class MmapCompactionTest {
     }
 
     @Test
+    void aCommitBeforeAnyWriteSinceOpenDoesNotStep() {
+        // Kafka Streams' startup pre-open: open, commit, close, with no write in between.
+        open(Map.of("mmapstore.compaction.budget.ms", "0"));
+        writeRounds(8, 300);
+        assertThat(gauge("mmapstore-pending-compaction-bytes")).isPositive();
+        store.close();
+        open(Map.of());
+        store.commit(Map.of());
+        store.commit(Map.of());
+        assertThat(gauge("mmapstore-compaction-steps-total")).as("no step before a write").isZero();
+        store.put(key(1), new byte[40]);
+        store.commit(Map.of());
+        assertThat(gauge("mmapstore-compaction-steps-total")).as("a commit after a write steps").isPositive();
+    }
+
+    @Test
     void idleStoreGetsTheIdleBudget() {
         open(Map.of("mmapstore.compaction.idle.budget.ms", "50", "mmapstore.compaction.idle.after.ms", "1000"));
         AtomicLong now = new AtomicLong(0);
