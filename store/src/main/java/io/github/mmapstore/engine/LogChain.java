@@ -239,6 +239,37 @@ final class LogChain {
     }
 
     /**
+     * Replays into a memtable under consecutive sequence numbers after {@code seq}; subclasses say what
+     * a partition drop does and what happens after each record (recovery flushes a full memtable).
+     */
+    abstract static class IntoMemtable implements CommittedRecords {
+        /** The sequence number of the last record replayed. */
+        long seq;
+
+        IntoMemtable(long fromSeq) {
+            this.seq = fromSeq;
+        }
+
+        /** Where the next record goes (recovery swaps in a new memtable after a flush). */
+        abstract Memtable memtable();
+
+        @Override
+        public void put(byte[] key, byte[] value) throws IOException {
+            memtable().put(key, value, ++seq);
+            afterRecord();
+        }
+
+        @Override
+        public void delete(byte[] key) throws IOException {
+            memtable().put(key, null, ++seq);
+            afterRecord();
+        }
+
+        void afterRecord() throws IOException {
+        }
+    }
+
+    /**
      * Decodes every record of the scanned logs up to the commit point, as recovery replays them (nothing
      * when there is no commit). The caller owns sequence numbers, memtables and segments.
      */

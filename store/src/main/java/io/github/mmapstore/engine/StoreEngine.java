@@ -315,24 +315,16 @@ public final class StoreEngine implements AutoCloseable {
                 r.deferred = tail.records() > 0 ? chain : null;
             } else if (cp != null) {
                 r.metadata = cp.metadata();
-                long[] seqBox = {m.lastSeq()};
                 long[] count = {0};
-                chain.replayCommitted(new LogChain.CommittedRecords() {
+                LogChain.IntoMemtable replay = new LogChain.IntoMemtable(m.lastSeq()) {
                     @Override
-                    public void put(byte[] key, byte[] value) throws IOException {
-                        r.memtable.put(key, value, ++seqBox[0]);
-                        afterRecord();
-                    }
-
-                    @Override
-                    public void delete(byte[] key) throws IOException {
-                        r.memtable.put(key, null, ++seqBox[0]);
-                        afterRecord();
+                    Memtable memtable() {
+                        return r.memtable;
                     }
 
                     @Override
                     public void dropBelow(long below) throws IOException {
-                        seqBox[0] = r.memtable.tombstoneBelow(partitionKey(below), seqBox[0]);
+                        seq = r.memtable.tombstoneBelow(partitionKey(below), seq);
                         StoreEngine.dropBelow(r.segments, below, droppedSegs);
                         StoreEngine.dropBelow(flushed, below, null);
                         dropped[0] = true;
@@ -340,7 +332,8 @@ public final class StoreEngine implements AutoCloseable {
                     }
 
                     // flushing as the memtable fills
-                    private void afterRecord() throws IOException {
+                    @Override
+                    void afterRecord() throws IOException {
                         count[0]++;
                         if (r.memtable.approximateBytes() >= config.memtableBytes()) {
                             List<Segment> below = new ArrayList<>(flushed);
@@ -350,8 +343,9 @@ public final class StoreEngine implements AutoCloseable {
                             r.memtable = new Memtable();
                         }
                     }
-                });
-                r.seq = Math.max(Math.max(seqBox[0], cp.seq()), m.lastSeq());
+                };
+                chain.replayCommitted(replay);
+                r.seq = Math.max(Math.max(replay.seq, cp.seq()), m.lastSeq());
                 r.replayed = count[0];
             }
 
@@ -1201,35 +1195,30 @@ public final class StoreEngine implements AutoCloseable {
         checkReadable();
         long start = System.nanoTime();
         Memtable mem = current.memtable;
-        long[] next = {deferredFromSeq};
+        LogChain.IntoMemtable replay = new LogChain.IntoMemtable(deferredFromSeq) {
+            @Override
+            Memtable memtable() {
+                return mem;
+            }
+
+            @Override
+            public void dropBelow(long partition) {
+                // open replays a tail with partition drops itself: reaching one here is a bug, not damage
+                throw new IllegalStateException("a deferred replay of " + dir + " met a partition drop");
+            }
+        };
         try {
-            chain.replayCommitted(new LogChain.CommittedRecords() {
-                @Override
-                public void put(byte[] key, byte[] value) {
-                    mem.put(key, value, ++next[0]);
-                }
-
-                @Override
-                public void delete(byte[] key) {
-                    mem.put(key, null, ++next[0]);
-                }
-
-                @Override
-                public void dropBelow(long partition) {
-                    // open replays a tail with partition drops itself: reaching one here is a bug, not damage
-                    throw new IllegalStateException("a deferred replay of " + dir + " met a partition drop");
-                }
-            });
+            chain.replayCommitted(replay);
         } catch (CorruptionException e) {
             corrupted(e);
             throw e;
         } catch (IOException e) {
             throw fail(new EngineIOException("cannot replay the committed log records of " + dir, e));
         }
-        seq = Math.max(seq, next[0]);
-        visibleSeq = Math.max(visibleSeq, next[0]);
+        seq = Math.max(seq, replay.seq);
+        visibleSeq = Math.max(visibleSeq, replay.seq);
         deferredReplay = null;
-        LOG.debug("MmapStore at {}: replayed {} committed log records in {} ms", dir, next[0] - deferredFromSeq,
+        LOG.debug("MmapStore at {}: replayed {} committed log records in {} ms", dir, replay.seq - deferredFromSeq,
                 (System.nanoTime() - start) / 1_000_000);
     }
 

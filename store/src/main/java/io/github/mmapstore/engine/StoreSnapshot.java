@@ -242,29 +242,24 @@ public final class StoreSnapshot implements AutoCloseable {
             List<Boolean> dropped = new ArrayList<>(java.util.Collections.nCopies(segs.size(), false));
             long seq = m.lastSeq();
             if (cp != null) {
-                long[] seqBox = {m.lastSeq()};
-                chain.replayCommitted(new LogChain.CommittedRecords() {
+                LogChain.IntoMemtable replay = new LogChain.IntoMemtable(m.lastSeq()) {
                     @Override
-                    public void put(byte[] key, byte[] value) {
-                        mem.put(key, value, ++seqBox[0]);
-                    }
-
-                    @Override
-                    public void delete(byte[] key) {
-                        mem.put(key, null, ++seqBox[0]);
+                    Memtable memtable() {
+                        return mem;
                     }
 
                     @Override
                     public void dropBelow(long below) {
-                        seqBox[0] = mem.tombstoneBelow(StoreEngine.partitionKey(below), seqBox[0]);
+                        seq = mem.tombstoneBelow(StoreEngine.partitionKey(below), seq);
                         for (int i = 0; i < segs.size(); i++) {
                             if (Long.compareUnsigned(segs.get(i).partition(), below) < 0) {
                                 dropped.set(i, true);
                             }
                         }
                     }
-                });
-                seq = Math.max(Math.max(seqBox[0], cp.seq()), m.lastSeq());
+                };
+                chain.replayCommitted(replay);
+                seq = Math.max(Math.max(replay.seq, cp.seq()), m.lastSeq());
             }
 
             List<LogInfo> logs = new ArrayList<>();
