@@ -303,12 +303,14 @@ public final class StoreEngine implements AutoCloseable {
             LogChain.CommitPoint cp = chain.commit();
 
             // Pass 2: replay up to the commit point into the memtable, flushing as it fills; or, when the
-            // committed tail fits one memtable and drops no partition, leave that to the first read or write.
+            // committed tail drops no partition and is at most two memtables of log (what a running store
+            // holds in memory anyway: the memtable and the one being flushed; a commit during a flush
+            // leaves both in the logs), leave that to the first read or write.
             List<Segment> flushed = new ArrayList<>();
             List<Segment> droppedSegs = r.droppedDuringRecovery;
             boolean[] dropped = {false};
             LogChain.CommittedTail tail = chain.committedTail();
-            if (cp != null && !tail.dropsPartitions() && tail.logBytes() <= config.memtableBytes()) {
+            if (cp != null && !tail.dropsPartitions() && tail.logBytes() <= 2 * config.memtableBytes()) {
                 r.metadata = cp.metadata();
                 r.seq = Math.max(cp.seq(), m.lastSeq());
                 r.replayed = tail.records();
@@ -1183,7 +1185,7 @@ public final class StoreEngine implements AutoCloseable {
      * Replays the committed log records that {@link #open} left in the logs into the memtable. Runs once,
      * under the writer's lock, before the first read or write; commits, compaction of the segments and
      * close do not need the records and do not wait for it. Nothing is flushed here: the open deferred
-     * only a tail that fits one memtable, and the next write flushes as usual. Records appended after
+     * only a tail of at most two memtables, and the next write flushes as usual. Records appended after
      * the commit point (COMMIT records of commits made since the open; nothing else can precede the
      * replay) are not read.
      */

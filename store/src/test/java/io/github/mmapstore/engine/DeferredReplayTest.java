@@ -162,7 +162,7 @@ class DeferredReplayTest {
     }
 
     @Test
-    void aTailLargerThanOneMemtableIsReplayedAtOpen() {
+    void aTailLargerThanTwoMemtablesIsReplayedAtOpen() {
         EngineConfig small = EngineConfig.defaults().withFsync(false).withMemtableBytes(4096);
         StoreEngine w = StoreEngine.open(dir, EngineConfig.defaults().withFsync(false).withMemtableBytes(1 << 20));
         for (int i = 0; i < KEYS; i++) {
@@ -174,6 +174,31 @@ class DeferredReplayTest {
             assertThat(e.openReport().replayDeferred()).isFalse();
             assertThat(e.openReport().replayedRecords()).isEqualTo(KEYS);
             assertThat(s(e.get(b("k5")))).startsWith("value-5-");
+        }
+    }
+
+    @Test
+    void aTailBetweenOneAndTwoMemtablesIsDeferredAndTheNextWriteFlushesIt() throws IOException {
+        StoreEngine w = StoreEngine.open(dir, EngineConfig.defaults().withFsync(false).withMemtableBytes(1 << 20));
+        for (int i = 0; i < KEYS; i++) {
+            w.put(b("k" + i), b("value-" + i + "-".repeat(40)));
+        }
+        w.commit(b("m"));
+        w.abandon();
+        long logBytes;
+        try (Stream<Path> files = Files.list(dir)) {
+            logBytes = files.filter(p -> p.toString().endsWith(FileNames.LOG_SUFFIX)).mapToLong(p -> p.toFile().length()).sum();
+        }
+        EngineConfig tight = EngineConfig.defaults().withFsync(false).withMemtableBytes(logBytes * 2 / 3);
+        try (StoreEngine e = StoreEngine.open(dir, tight)) {
+            assertThat(e.openReport().replayDeferred()).isTrue();
+            assertThat(e.stats().segments()).isZero();
+            e.put(b("k1"), b("new"));
+            e.awaitFlushForTesting();
+            assertThat(e.stats().segments()).as("the write after the replay flushed the full memtable").isPositive();
+            e.commit(b("m2"));
+            assertThat(s(e.get(b("k1")))).isEqualTo("new");
+            assertThat(s(e.get(b("k2")))).startsWith("value-2-");
         }
     }
 
