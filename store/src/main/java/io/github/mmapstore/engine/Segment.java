@@ -229,6 +229,20 @@ final class Segment implements SegmentRows {
         return firstKey;
     }
 
+    /** Bytes of the key and value columns: what the rows hold, without the file's own structure. */
+    long userBytes() {
+        long n = 0;
+        long[] k = columns.get(SegmentFormat.COL_KEYS);
+        long[] v = columns.get(SegmentFormat.COL_VALUES);
+        if (k != null) {
+            n += k[1];
+        }
+        if (v != null) {
+            n += v[1];
+        }
+        return n;
+    }
+
     byte[] lastKey() {
         return lastKey;
     }
