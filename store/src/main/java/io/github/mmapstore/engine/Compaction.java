@@ -8,6 +8,7 @@ import java.util.concurrent.Future;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.LongSupplier;
@@ -32,13 +33,19 @@ final class Compaction {
     private static final long BYTES_PER_CLOCK_CHECK = 16 * 1024;
     private static final int PAGES_PER_CLOCK_CHECK = 4;
 
-    private enum Phase { SIZING, WRITING, SEALING, SYNCING, VERIFYING, READY, DONE }
+    private enum Phase { SIZING, WRITING, SEALING, VERIFYING, DONE }
 
     /**
      * Bytes a row costs in a segment file beyond its key and value (prefix, two offsets, flag, bloom
      * bits): how a merge estimates when its output file reaches {@link #fileBytes}.
      */
     private static final long ROW_OVERHEAD_BYTES = 26;
+    /** Output files written and verified but not yet installed (their sync still running) at most. */
+    private static final int MAX_QUEUED = 2;
+
+    /** An output file written and verified, waiting for its sync to finish before it is installed. */
+    private record Written(Segment segment, Future<Void> sync, byte[] lastKey, boolean last) {
+    }
 
     private final Path dir;
     private final LongSupplier numbers;
@@ -47,6 +54,8 @@ final class Compaction {
     private final List<Segment> remaining;
     /** Output files installed so far, in key order. */
     private final List<Segment> installed = new ArrayList<>();
+    /** Output files written, in key order, whose install waits for their sync. */
+    private final ArrayDeque<Written> queued = new ArrayDeque<>();
     private final boolean bottom;
     private final long fileBytes;
     private final FaultInjector faults;
@@ -55,7 +64,7 @@ final class Compaction {
     private Phase phase = Phase.SIZING;
     /** The sizing pass: runs once over all merged rows, stopping at each file boundary. */
     private MergeCursor sizing;
-    /** Last key of the file installed before the current one, or null. */
+    /** Last key of the file written before the current one, or null. */
     private byte[] previousLast;
     /**
      * The rest of the merge fits in the current file: it is sized again from the previous file's end
@@ -73,13 +82,14 @@ final class Compaction {
     private byte[] lastKey;
     private boolean sizingEnded;
     private boolean fsync = true;
+    /** The current output file once renamed and opened for verification, and its sync in flight. */
     private Segment out;
-    /** The output file once renamed, until it is synced and opened. */
-    private Path written;
-    /** The output's sync on the flusher thread, or null. */
     private Future<Void> syncing;
     private long verifiedPages;
     private long bytesWritten;
+    /** The file {@link #takeOutput()} handed out last, which {@link #releasable()} is about. */
+    private Written taken;
+    private boolean takenAny;
 
     /**
      * Chooses which segments to merge, or null. Segments are newest first. Takes the newest segment and
@@ -212,52 +222,59 @@ final class Compaction {
     }
 
     /**
-     * Works until {@code deadline} (System.nanoTime) or until an output file is ready to install (or the
-     * merge found nothing more to write); true then: call {@link #takeOutput()}, install it with
-     * {@link #releasable()} gone, and report it with {@link #installedStep}. Every phase, sealing and
-     * verification included, yields at the deadline, so a large merge never holds the caller much past
-     * its budget; the sync of an output runs on the flusher thread while steps return at once.
+     * Works until {@code deadline} (System.nanoTime) or until something is ready to install: the next
+     * output file (written, verified and synced), or the end of the merge; true then: call
+     * {@link #takeOutput()}, install it with {@link #releasable()} gone, and report it with
+     * {@link #installedStep}. Every phase, sealing and verification included, yields at the deadline, so
+     * a large merge never holds the caller much past its budget. An output's sync runs on a thread of
+     * its own while the merge goes on with the next file (at most {@value #MAX_QUEUED} wait), so the
+     * device writing one file never idles the merge.
      */
     boolean step(long deadline) throws IOException {
         int n = 0;
         long bytes = 0;
         while (true) {
-            switch (phase) {
-                case READY, DONE -> {
-                    return true;
+            Written head = queued.peekFirst();
+            if (head != null && (head.sync() == null || head.sync().isDone())) {
+                await(head.sync(), head.segment().path());
+                faults.at(FaultInjector.Point.COMPACTION_AFTER_SEGMENT_WRITTEN);
+                return true;
+            }
+            if (phase == Phase.DONE || queued.size() >= MAX_QUEUED) {
+                if (head == null) {
+                    return true; // the end of the merge: the remaining inputs go
                 }
+                if (deadline != Long.MAX_VALUE) {
+                    return yieldAt(FaultInjector.Point.COMPACTION_STEP_SYNCING);
+                }
+                await(head.sync(), head.segment().path()); // a caller without a deadline waits
+                continue;
+            }
+            switch (phase) {
                 case SEALING -> {
                     if (!writer.seal(deadline)) {
                         return yieldAt(FaultInjector.Point.COMPACTION_STEP_SEALING);
                     }
                     // Renamed unsynced: a segment file no manifest names is deleted at the next open, so a
-                    // crash before the sync below leaves nothing behind.
-                    written = writer.complete(false);
+                    // crash before the sync leaves nothing behind.
+                    Path written = writer.complete(false);
                     writer = null;
-                    phase = Phase.SYNCING;
                     faults.at(FaultInjector.Point.COMPACTION_STEP_SYNCING); // renamed, not yet synced
                     if (fsync) {
-                        Path toSync = written;
-                        syncing = Flusher.submit(() -> {
-                            try (FileChannel ch = FileChannel.open(toSync, StandardOpenOption.WRITE)) {
+                        syncing = Flusher.submitSync(() -> {
+                            try (FileChannel ch = FileChannel.open(written, StandardOpenOption.WRITE)) {
                                 ch.force(true);
                             }
                             return null;
                         });
                     }
-                }
-                case SYNCING -> {
-                    // The sync of a large output takes as long as the device needs to write it: it runs on
-                    // the flusher thread, and steps only look whether it is done.
-                    if (syncing != null) {
-                        if (!syncing.isDone() && deadline != Long.MAX_VALUE) {
-                            return yieldAt(FaultInjector.Point.COMPACTION_STEP_SYNCING);
-                        }
-                        awaitSync(); // done, or a caller without a deadline waits
+                    // Verified while the device writes it: reading back through the mapping needs no sync.
+                    try {
+                        out = Segment.open(written, number, columns);
+                    } catch (IOException | RuntimeException e) {
+                        Files.deleteIfExists(written);
+                        throw e;
                     }
-                    faults.at(FaultInjector.Point.COMPACTION_AFTER_SEGMENT_WRITTEN);
-                    out = Segment.open(written, number, columns);
-                    written = null;
                     phase = Phase.VERIFYING;
                 }
                 case VERIFYING -> {
@@ -284,7 +301,15 @@ final class Compaction {
                                 + sizes.rows + " expected)");
                     }
                     bytesWritten += out.fileSize();
-                    phase = Phase.READY;
+                    queued.addLast(new Written(out, syncing, fileLast, sizingEnded));
+                    out = null;
+                    syncing = null;
+                    previousLast = fileLast;
+                    verifiedPages = 0;
+                    fileFirst = null;
+                    fileLast = null;
+                    sizes = new SegmentWriter.Sizes(columns);
+                    phase = sizingEnded ? Phase.DONE : Phase.SIZING;
                 }
                 case SIZING, WRITING -> {
                     if (++n % ROWS_PER_CLOCK_CHECK == 0 || bytes >= BYTES_PER_CLOCK_CHECK) {
@@ -295,7 +320,10 @@ final class Compaction {
                         }
                     }
                     MergeCursor c = phase == Phase.SIZING ? sizing : cursor;
-                    if (!c.next()) {
+                    // Sizing needs value lengths only: without extension columns it reads them from the
+                    // winning row's offsets instead of copying every value.
+                    boolean lengthsOnly = phase == Phase.SIZING && columns == null;
+                    if (!(lengthsOnly ? c.nextRaw() : c.next())) {
                         if (phase == Phase.SIZING) {
                             if (bottom && fileBytes != Long.MAX_VALUE && !lastFile) {
                                 // The rest fits in this file, installed with every remaining input gone:
@@ -319,13 +347,19 @@ final class Compaction {
                         }
                         continue;
                     }
-                    byte[] value = c.value();
-                    if (value == null && dropsTombstone(c)) {
+                    byte[] value = lengthsOnly ? null : c.value();
+                    long length = lengthsOnly ? c.winnerSegment().storedValueLength(c.winnerRow())
+                            : value == null ? -1 : value.length;
+                    if (length < 0 && dropsTombstone(c)) {
                         continue;
                     }
-                    bytes += value == null ? 0 : value.length;
+                    bytes += Math.max(0, length);
                     if (phase == Phase.SIZING) {
-                        sizes.add(c.key(), value);
+                        if (lengthsOnly) {
+                            sizes.addStored(c.key(), length);
+                        } else {
+                            sizes.add(c.key(), value);
+                        }
                         if (fileFirst == null) {
                             fileFirst = c.key();
                         }
@@ -341,6 +375,7 @@ final class Compaction {
                         writer.add(c.key(), value);
                     }
                 }
+                default -> throw new IllegalStateException("compaction in phase " + phase);
             }
         }
     }
@@ -369,22 +404,36 @@ final class Compaction {
     }
 
     /**
-     * The inputs that the output ready now (or the end of the merge) replaces entirely: every one when
-     * the merge has no rows left; otherwise those whose last key is at most the output's last key. They
-     * leave the store in the same manifest replacement that adds the output. An input holding keys past
-     * it stays, below the output: for keys up to the output's last key the output holds the same or a
-     * newer version of every key of every input, so reads never see an older version over a newer one.
+     * The next output file to install (synced and verified), or null when the merge ended with nothing
+     * more to write. The caller takes over its one reference. Call after {@link #step} returned true.
+     */
+    Segment takeOutput() {
+        Written w = queued.pollFirst();
+        if (w == null && phase != Phase.DONE) {
+            throw new IllegalStateException("compaction has no output ready");
+        }
+        taken = w;
+        takenAny = true;
+        return w == null ? null : w.segment();
+    }
+
+    /**
+     * The inputs that the output just taken (or the end of the merge) replaces entirely: every one at
+     * the end or with the last file; otherwise those whose last key is at most the output's last key.
+     * They leave the store in the same manifest replacement that adds the output. An input holding keys
+     * past it stays, below the output: for keys up to the output's last key the output holds the same or
+     * a newer version of every key of every input, so reads never see an older version over a newer one.
      */
     List<Segment> releasable() {
-        if (phase == Phase.DONE || (phase == Phase.READY && sizingEnded)) {
-            return List.copyOf(remaining);
+        if (!takenAny) {
+            throw new IllegalStateException("no output taken");
         }
-        if (phase != Phase.READY) {
-            throw new IllegalStateException("no output ready");
+        if (taken == null || taken.last()) {
+            return List.copyOf(remaining);
         }
         List<Segment> gone = new ArrayList<>();
         for (Segment s : remaining) {
-            if (KeyOrder.compare(s.lastKey(), fileLast) <= 0) {
+            if (KeyOrder.compare(s.lastKey(), taken.lastKey()) <= 0) {
                 gone.add(s);
             }
         }
@@ -404,21 +453,13 @@ final class Compaction {
                 s.release();
             }
         }
-        if (phase == Phase.READY && !sizingEnded) {
-            previousLast = fileLast;
-            phase = Phase.SIZING;
-            sizes = new SegmentWriter.Sizes(columns);
-            fileFirst = null;
-            fileLast = null;
-            verifiedPages = 0;
-        } else {
-            phase = Phase.DONE;
-        }
+        taken = null;
+        takenAny = false;
     }
 
     /** Whether every output is installed and every input released. */
     boolean finished() {
-        return phase == Phase.DONE && remaining.isEmpty();
+        return phase == Phase.DONE && queued.isEmpty() && remaining.isEmpty();
     }
 
     /** Bytes of the output files written so far. */
@@ -444,41 +485,35 @@ final class Compaction {
         return n;
     }
 
-    private void awaitSync() throws IOException {
-        Future<Void> f = syncing;
-        syncing = null;
+    private static void await(Future<Void> f, Path file) throws IOException {
+        if (f == null) {
+            return;
+        }
         try {
             f.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted while syncing " + written);
+            throw new java.io.InterruptedIOException("interrupted while syncing " + file);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof IOException io) {
                 throw io;
             }
-            throw new IOException("syncing " + written + " failed", e.getCause());
+            throw new IOException("syncing " + file + " failed", e.getCause());
         }
     }
 
     private void discardOutput() throws IOException {
         Path p = out.path();
+        Future<Void> s = syncing;
+        syncing = null;
+        try {
+            await(s, p);
+        } catch (IOException ignored) {
+            // the file goes anyway
+        }
         out.release();
         out = null;
         Files.deleteIfExists(p);
-    }
-
-    /**
-     * The verified output ready now, or null when the merge ended with no rows left to write (all
-     * tombstones at the bottom). The caller takes over its one reference. Call after {@link #step}
-     * returned true.
-     */
-    Segment takeOutput() {
-        if (phase != Phase.READY && phase != Phase.DONE) {
-            throw new IllegalStateException("compaction has no output ready");
-        }
-        Segment s = out;
-        out = null;
-        return s;
     }
 
     /** Gives back this merge's references to the inputs it still holds. */
@@ -489,29 +524,44 @@ final class Compaction {
         remaining.clear();
     }
 
-    /** Gives up: deletes the partial output and releases the inputs. */
+    /** Gives up: deletes the partial and the written but uninstalled outputs and releases the inputs. */
     void abort() {
         try {
             if (writer != null) {
                 writer.close();
                 writer = null;
             }
-            if (syncing != null) {
-                try {
-                    awaitSync();
-                } catch (IOException ignoredSyncFailure) {
-                    // the file goes anyway
-                }
-            }
-            if (written != null) {
-                Files.deleteIfExists(written);
-                written = null;
-            }
             if (out != null) {
                 discardOutput();
             }
+            Written w;
+            while ((w = queued.pollFirst()) != null) {
+                try {
+                    await(w.sync(), w.segment().path());
+                } catch (IOException ignoredSyncFailure) {
+                    // the file goes anyway
+                }
+                w.segment().release();
+                Files.deleteIfExists(w.segment().path());
+            }
         } catch (IOException ignored) {
-            // the file is removed at the next open (not in the manifest)
+            // the files are removed at the next open (not in the manifest)
+        }
+        releaseInputs();
+    }
+
+    /**
+     * For a crash in tests ({@code StoreEngine.abandon()}): releases what this merge holds and leaves
+     * its files where they are, as a killed process would.
+     */
+    void abandon() {
+        if (out != null) {
+            out.release();
+            out = null;
+        }
+        Written w;
+        while ((w = queued.pollFirst()) != null) {
+            w.segment().release();
         }
         releaseInputs();
     }

@@ -16,7 +16,7 @@ import java.util.Map;
  *       can win back is the garbage: segment bytes above what the live rows would take in freshly
  *       merged files (the <i>floor</i>). The log of the memtable (up to {@code memtableBytes}) is set
  *       aside; of what remains between the floor and the bound, a partition's full merge starts once its
- *       garbage uses half, so the merge has the other half to finish in while writes go on. The merge
+ *       garbage uses {@link #START_SHARE}, so the merge has the rest to finish in while writes go on. The merge
  *       reaches the bottom, so shadowed rows and tombstones go. When the file format alone (small
  *       values) leaves less than 10 % of the floor under the bound, the bound applies to segment bytes
  *       over the floor instead, as a garbage bound.</li>
@@ -38,7 +38,7 @@ final class CompactionPolicy {
     enum Reason { SPACE, READ }
 
     /** Garbage may use at most this share of the room between the floor and the bound before a full merge. */
-    static final double START_SHARE = 0.5;
+    static final double START_SHARE = 0.4;
     /** Below this much room over the floor (as a share of it) the bound is read as a garbage bound. */
     static final double MIN_ROOM = 0.1;
 

@@ -400,6 +400,20 @@ final class Segment implements SegmentRows {
         return keys.asSlice(s, e - s).toArray(ValueLayout.JAVA_BYTE);
     }
 
+    /**
+     * Bytes of the stored value of {@code row}, -1 for a tombstone: what a merge's sizing pass needs,
+     * without copying the value.
+     */
+    long storedValueLength(long row) {
+        if (isTombstone(row)) {
+            return -1;
+        }
+        long s = valueStart(row);
+        long e = valueStart(row + 1);
+        checkRange(s, e, values.byteSize(), valuesBase, row, "value");
+        return e - s;
+    }
+
     /** The row's value, or null for a tombstone. */
     @Override
     public byte[] value(long row) {

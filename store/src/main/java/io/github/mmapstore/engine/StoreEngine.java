@@ -785,9 +785,10 @@ public final class StoreEngine implements AutoCloseable {
         }
         try {
             config.faults().at(FaultInjector.Point.FLUSH_BEFORE_SEGMENT);
-            // Nothing here is synced: until the next commit the flushed data is uncommitted, and that
-            // commit syncs the old log, the new log and the segment before its own COMMIT record (see
-            // syncDeferred), so the writer never waits for the device in the middle of a put.
+            // Nothing here is synced on this thread: until the next commit the flushed data is uncommitted,
+            // and that commit syncs the old log, the new log and the segment before its own COMMIT record
+            // (see syncDeferred), so the writer never waits for the device in the middle of a put. The
+            // flusher thread syncs the old log and the segment as it writes them.
             long nextLog = fileNumbers.getAndIncrement();
             log.appendEnd(nextLog);
             log.drain();
@@ -809,9 +810,17 @@ public final class StoreEngine implements AutoCloseable {
         frozen = toWrite;
         install(new Memtable(toWrite.keyCount()));
         FaultInjector faults = config.faults();
+        Path rotated = unsynced.get(unsynced.size() - 1);
         flushing = Flusher.submit(() -> {
+            if (config.fsync()) {
+                // Synced here, off the writer's thread, so that the commit that depends on them finds
+                // nothing left to write back (its own sync of them then costs next to nothing).
+                try (FileChannel ch = FileChannel.open(rotated, StandardOpenOption.WRITE)) {
+                    ch.force(true);
+                }
+            }
             List<Segment> written = writeMemtable(dir, fileNumbers::getAndIncrement, toWrite, below,
-                    config.partitioned(), config.columns(), false);
+                    config.partitioned(), config.columns(), config.fsync());
             try {
                 faults.at(FaultInjector.Point.FLUSH_AFTER_SEGMENT_WRITTEN);
             } catch (RuntimeException e) {
@@ -1433,13 +1442,21 @@ public final class StoreEngine implements AutoCloseable {
     /**
      * How far the store's garbage has gone towards the space bound: below 0 while no full merge is due,
      * 0 where one starts (garbage using half the room between what the live rows need as merged files
-     * and the bound), 1 at the bound, more past it. Compaction pacing gives a store in debt a share of
+     * and the bound), 1 at the bound, more past it; read amplification at twice its bound counts as 0
+     * too, growing by 1 per further twice the bound. Compaction pacing gives a store in debt a share of
      * the thread that grows with it.
      */
     public double compactionDebt() {
         Version v = acquire();
         try {
-            double debt = estimate(v.segments).debt();
+            CompactionPolicy.Estimate e = estimate(v.segments);
+            double debt = e.debt();
+            // Read amplification twice its bound is debt too: the size-tiered merges that keep it down
+            // also fold a hot key's many versions into one, slowing the growth of garbage.
+            int trigger = config.compactionTrigger();
+            if (e.maxRunsPerPartition() >= 2 * trigger) {
+                debt = Math.max(debt, (double) (e.maxRunsPerPartition() - 2 * trigger) / (2 * trigger));
+            }
             // a full merge under way is not left to starve when its first files bring the estimate down
             return spaceMergeRunning ? Math.max(0, debt) : debt;
         } finally {
@@ -1613,6 +1630,16 @@ public final class StoreEngine implements AutoCloseable {
         if (closed) {
             return;
         }
+        if (clean && failure == null) {
+            // A checkpoint the last commit deferred (a flush was in flight) is made now if nothing was
+            // written since, so that the next open replays no more than it did when commits waited.
+            try {
+                awaitFlush();
+                checkpointIfCommitted();
+            } catch (RuntimeException e) {
+                LOG.warn("MmapStore at {}: checkpoint at close failed; the next open replays the log", dir, e);
+            }
+        }
         closed = true;
         if (flushing != null) {
             // Never leave a flusher writing into a directory whose lock is about to be released.
@@ -1629,10 +1656,10 @@ public final class StoreEngine implements AutoCloseable {
             abortCompaction();
         } else if (compaction != null) {
             if (minor != null) {
-                minor.releaseInputs();
+                minor.abandon();
                 minor = null;
             }
-            compaction.releaseInputs();
+            compaction.abandon();
             compaction = null;
         }
         try {

@@ -36,9 +36,9 @@ final class CompactionPacer {
     /** Share of the thread's time a store gives to compaction when a full merge becomes due (debt 0). */
     static final double BEHIND_SHARE = 0.5;
     /** Share of the thread's time a store at or past its space bound (debt 1) gives to compaction. */
-    static final double MAX_SHARE = 0.8;
+    static final double MAX_SHARE = 0.95;
     /** Longest step a store behind its bound takes. */
-    static final long MAX_BEHIND_NANOS = 250_000_000L;
+    static final long MAX_BEHIND_NANOS = 1_000_000_000L;
 
     private final long baseNanos;
     private final long idleNanos;

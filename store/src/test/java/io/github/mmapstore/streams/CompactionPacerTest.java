@@ -72,9 +72,9 @@ class CompactionPacerTest {
     @Test
     void behindWithCommitsFarApartTakesHalfTheTimeBetweenSteps() {
         pacer.budgetNanos(0, 0, -1);
-        assertThat(pacer.budgetNanos(1_000 * MS, 50_000, 0)).isEqualTo(250 * MS); // capped
-        assertThat(pacer.budgetNanos(1_300 * MS, 60_000, 0)).isEqualTo(150 * MS);
-        assertThat(pacer.budgetNanos(1_320 * MS, 61_000, 0)).as("steps close together: the doubling rules")
+        assertThat(pacer.budgetNanos(3_000 * MS, 50_000, 0)).isEqualTo(1_000 * MS); // capped
+        assertThat(pacer.budgetNanos(3_300 * MS, 60_000, 0)).isEqualTo(150 * MS);
+        assertThat(pacer.budgetNanos(3_320 * MS, 61_000, 0)).as("steps close together: the doubling rules")
                 .isEqualTo(32 * MS);
     }
 
@@ -82,9 +82,9 @@ class CompactionPacerTest {
     void theShareOfTheThreadGrowsWithTheDebt() {
         pacer.budgetNanos(0, 0, -1);
         assertThat(pacer.budgetNanos(200 * MS, 50_000, 0)).as("a full merge is due: half").isEqualTo(100 * MS);
-        assertThat(pacer.budgetNanos(400 * MS, 60_000, 0.5)).as("halfway to the bound").isEqualTo(130 * MS);
-        assertThat(pacer.budgetNanos(600 * MS, 70_000, 1)).as("at the bound").isEqualTo(160 * MS);
-        assertThat(pacer.budgetNanos(800 * MS, 80_000, 3)).as("past it: no more than at the bound").isEqualTo(160 * MS);
+        assertThat(pacer.budgetNanos(400 * MS, 60_000, 0.5)).as("halfway to the bound").isEqualTo(145 * MS);
+        assertThat(pacer.budgetNanos(600 * MS, 70_000, 1)).as("at the bound").isEqualTo(190 * MS);
+        assertThat(pacer.budgetNanos(800 * MS, 80_000, 3)).as("past it: no more than at the bound").isEqualTo(190 * MS);
     }
 
     @Test
