@@ -41,7 +41,7 @@ final class Compaction {
      */
     private static final long ROW_OVERHEAD_BYTES = 26;
     /** Output files written and verified but not yet installed (their sync still running) at most. */
-    private static final int MAX_QUEUED = 2;
+    private static final int MAX_QUEUED = 1;
 
     /** An output file written and verified, waiting for its sync to finish before it is installed. */
     private record Written(Segment segment, Future<Void> sync, byte[] lastKey, boolean last) {
@@ -227,8 +227,9 @@ final class Compaction {
      * {@link #takeOutput()}, install it with {@link #releasable()} gone, and report it with
      * {@link #installedStep}. Every phase, sealing and verification included, yields at the deadline, so
      * a large merge never holds the caller much past its budget. An output's sync runs on a thread of
-     * its own while the merge goes on with the next file (at most {@value #MAX_QUEUED} wait), so the
-     * device writing one file never idles the merge.
+     * its own while the merge goes on with the next file (at most {@value #MAX_QUEUED} waits), so the
+     * device writing one file does not idle the merge; when there is nothing else to do, the step waits
+     * for the sync within its budget.
      */
     boolean step(long deadline) throws IOException {
         int n = 0;
@@ -245,7 +246,13 @@ final class Compaction {
                     return true; // the end of the merge: the remaining inputs go
                 }
                 if (deadline != Long.MAX_VALUE) {
-                    return yieldAt(FaultInjector.Point.COMPACTION_STEP_SYNCING);
+                    // Nothing else to do but wait for the device: wait within the budget (the device is
+                    // what compaction is short of then, and the step keeps its share of the thread).
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0 || !doneWithin(head.sync(), left)) {
+                        return yieldAt(FaultInjector.Point.COMPACTION_STEP_SYNCING);
+                    }
+                    continue;
                 }
                 await(head.sync(), head.segment().path()); // a caller without a deadline waits
                 continue;
@@ -483,6 +490,21 @@ final class Compaction {
             n += s.fileSize();
         }
         return n;
+    }
+
+    /** Whether {@code f} completes (or fails: {@link #await} reports it) within {@code nanos}. */
+    private static boolean doneWithin(Future<Void> f, long nanos) throws IOException {
+        try {
+            f.get(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+            return true;
+        } catch (java.util.concurrent.TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting for a merge output's sync");
+        }
     }
 
     private static void await(Future<Void> f, Path file) throws IOException {

@@ -18,8 +18,8 @@ import java.util.Map;
  *       aside; of what remains between the floor and the bound, a partition's full merge starts once its
  *       garbage uses {@link #START_SHARE}, so the merge has the rest to finish in while writes go on. The merge
  *       reaches the bottom, so shadowed rows and tombstones go. When the file format alone (small
- *       values) leaves less than 10 % of the floor under the bound, the bound applies to segment bytes
- *       over the floor instead, as a garbage bound.</li>
+ *       values) leaves less than {@link #MIN_ROOM} of the floor under the bound, garbage gets that much
+ *       room over the floor anyway.</li>
  *   <li><b>Read amplification</b> (sorted runs a point lookup may touch, per partition) below
  *       {@code readAmplification}: otherwise a size-tiered choice of the newest runs is merged. A sorted
  *       run is a stretch of adjacent segments whose key ranges are disjoint (the files of one cut-up
@@ -39,7 +39,7 @@ final class CompactionPolicy {
 
     /** Garbage may use at most this share of the room between the floor and the bound before a full merge. */
     static final double START_SHARE = 0.4;
-    /** Below this much room over the floor (as a share of it) the bound is read as a garbage bound. */
+    /** Least room over the floor (as a share of it) garbage gets, however tight the bound. */
     static final double MIN_ROOM = 0.1;
 
     /** A run of adjacent segments (newest first) to merge, and whether it reaches the bottom of its partition. */
@@ -238,10 +238,8 @@ final class CompactionPolicy {
             floor += s.fileSize() * fraction;
             live += s.userBytes() * fraction;
         }
-        double allowed = bound * live - reservedBytes;
-        if (allowed < (1 + MIN_ROOM) * floor) {
-            allowed = bound * floor; // the format alone nearly fills the bound: bound the garbage instead
-        }
+        // when the format alone (nearly) fills the bound, garbage still gets some room over the floor
+        double allowed = Math.max(bound * live - reservedBytes, (1 + MIN_ROOM) * floor);
         double start = floor + START_SHARE * (allowed - floor);
         double debt = allowed <= start ? (bytes > floor ? 1 : -1) : (bytes - start) / (allowed - start);
         return new Estimate(bytes, Math.round(floor), Math.round(live), group.size(), debt);

@@ -45,7 +45,7 @@ public record EngineConfig(
     public static final int DEFAULT_LOG_BUFFER_BYTES = 1024 * 1024;
     public static final int DEFAULT_COMPACTION_TRIGGER = 4;
     public static final double DEFAULT_MAX_SPACE_AMPLIFICATION = 1.5;
-    public static final long DEFAULT_COMPACTION_FILE_BYTES = 64L * 1024 * 1024;
+    public static final long DEFAULT_COMPACTION_FILE_BYTES = 32L * 1024 * 1024;
 
     public EngineConfig {
         if (maxKeyBytes < 1) {

@@ -24,7 +24,7 @@ final class Flusher {
     }
 
     /**
-     * Syncs of merge outputs: a thread of their own, so that a 64 MiB output's sync never queues behind a
+     * Syncs of merge outputs: a thread of their own, so that a large output's sync never queues behind a
      * memtable flush (whose commit would wait) nor a flush behind it.
      */
     private static final ExecutorService SYNCS = Executors.newSingleThreadExecutor(r -> {

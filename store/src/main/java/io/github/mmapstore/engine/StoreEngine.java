@@ -914,38 +914,53 @@ public final class StoreEngine implements AutoCloseable {
             return;
         }
         boolean bottom = Compaction.reachesBottom(run, pending, committed, config.partitioned());
-        // One output file: pending segments are never installed in a manifest, so nothing is gained by
-        // cutting it up.
-        Compaction c = new Compaction(dir, config.columns(), fileNumbers::getAndIncrement, run, bottom, Long.MAX_VALUE,
+        // Cut into key-range files like any merge (a later merge of them releases them as it passes
+        // them), all installed at once: pending segments are never in a manifest.
+        Compaction c = new Compaction(dir, config.columns(), fileNumbers::getAndIncrement, run, bottom, fileBytes(),
                 config.faults()).fsync(false);
-        Segment out;
-        List<Segment> released;
+        List<Segment> outs = new ArrayList<>();
         try {
-            while (!c.step(Long.MAX_VALUE)) {
-                // runs to completion
+            while (!c.finished()) {
+                c.step(Long.MAX_VALUE);
+                Segment out = c.takeOutput();
+                List<Segment> released = c.releasable();
+                if (out != null) {
+                    outs.add(out);
+                    unsynced.add(out.path()); // synced by the commit that names it
+                }
+                // The inputs stay in the store (the current version holds them) until the outputs replace
+                // them; marked obsolete first, so that the last release deletes their files.
+                for (Segment in : released) {
+                    in.markObsolete();
+                }
+                c.installedStep(out, released);
             }
-            out = c.takeOutput();
-            released = c.releasable();
         } catch (IOException | RuntimeException e) {
             c.abort();
+            for (Segment o : outs) {
+                o.markObsolete();
+                o.release();
+            }
             throw e;
         }
-        if (out != null) {
-            unsynced.add(out.path()); // synced by the commit that names it
-        }
-        pending = replaceRun(pending, run, out);
+        pending = replaceRun(pending, run, outs);
         install(current.memtable);
-        retire(c, out, released);
+        for (Segment o : outs) {
+            o.release(); // the new version holds them
+            compactedBytes += o.fileSize();
+        }
+        compactions++;
+        compactionBytesRead += 2 * c.inputBytes() + c.bytesWritten();
     }
 
-    /** {@code segments} with the adjacent {@code run} replaced by {@code out} (or removed when null). */
-    private static List<Segment> replaceRun(List<Segment> segments, List<Segment> run, Segment out) {
+    /** {@code segments} with the adjacent {@code run} replaced by {@code outs} (or removed when empty). */
+    private static List<Segment> replaceRun(List<Segment> segments, List<Segment> run, List<Segment> outs) {
         List<Segment> next = new ArrayList<>(segments.size());
         boolean placed = false;
         for (Segment seg : segments) {
             if (run.contains(seg)) {
-                if (!placed && out != null) {
-                    next.add(out);
+                if (!placed) {
+                    next.addAll(outs);
                 }
                 placed = true;
             } else {
@@ -1190,9 +1205,13 @@ public final class StoreEngine implements AutoCloseable {
         return config.partitioned() ? Long.MAX_VALUE : config.compactionFileBytes();
     }
 
-    /** Bytes set aside under the space bound for the log (at most a memtable's worth before it rotates). */
+    /**
+     * Bytes set aside under the space bound for files other than segments: the log (at most a memtable's
+     * worth before it rotates) and the output files of a merge not yet installed.
+     */
     private long reservedBytes() {
-        return config.partitioned() ? 0 : config.memtableBytes();
+        // the log, and a merge's output file being written next to one waiting for its sync
+        return config.partitioned() ? 0 : config.memtableBytes() + 2 * config.compactionFileBytes();
     }
 
     /**
