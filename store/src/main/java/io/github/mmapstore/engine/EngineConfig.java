@@ -10,8 +10,8 @@ package io.github.mmapstore.engine;
  * @param logBufferBytes     size of the in-heap buffer in front of the log file
  * @param fsync              whether commit forces data to the device; off only for tests and benchmarks
  *                           that measure the in-memory path
- * @param compactionTrigger  number of segments at which compaction steps start merging: the read
- *                           amplification bound (segments a point lookup may touch, per partition) that
+ * @param compactionTrigger  number of sorted runs at which compaction steps start merging: the read
+ *                           amplification bound (files a point lookup may touch, per partition) that
  *                           compaction restores once it has caught up
  * @param faults             test hook called at crash-relevant points; {@link FaultInjector#NONE} in production
  * @param columns            extra value columns laid out in segments (embedding stores), or null
@@ -19,8 +19,9 @@ package io.github.mmapstore.engine;
  *                           window and session stores): each segment file holds one partition, compaction
  *                           merges within a partition, and {@link StoreEngine#dropPartitionsBelow} removes
  *                           whole files
- * @param maxSpaceAmplification bound on segment bytes over estimated live bytes (per partition) past
- *                           which compaction merges a partition's segments into one; at least 1.1
+ * @param maxSpaceAmplification bound on bytes on disk over the estimated live keys and values (per
+ *                           partition); compaction merges all of a partition's segments when their
+ *                           garbage nears it (see {@code CompactionPolicy}); at least 1.1
  * @param compactionFileBytes size at which a merge cuts its output into the next file: a large merge
  *                           writes a sorted run of files with disjoint key ranges and installs each file
  *                           as soon as it is complete, releasing the inputs wholly below it, so disk use

@@ -1009,11 +1009,12 @@ public final class StoreEngine implements AutoCloseable {
 
     /**
      * Runs compaction for at most about {@code budgetNanos}: asks {@link CompactionPolicy} what to merge
-     * (a partition's segments when they hold more than {@link EngineConfig#maxSpaceAmplification()} times
-     * their estimated live bytes, else a size-tiered run once a partition has
-     * {@link EngineConfig#compactionTrigger()} segments), merges part of it, and installs the result when
-     * done. Each step is crash-safe: the output is a temporary file until it is complete, and a merge is
-     * installed by one manifest replacement; inputs are deleted once no reader holds them.
+     * (all of a partition's segments when their garbage nears {@link EngineConfig#maxSpaceAmplification()},
+     * else a size-tiered choice of sorted runs once a partition has {@link EngineConfig#compactionTrigger()}
+     * of them), merges part of it, and installs each output file as soon as it is complete. Each step is
+     * crash-safe: an output is a temporary file until it is complete, and each file is installed by one
+     * manifest replacement that also removes the inputs it replaces; inputs are deleted once no reader
+     * holds them.
      *
      * @return true if compaction work remains (call again later)
      */
