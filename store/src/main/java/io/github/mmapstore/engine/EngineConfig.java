@@ -10,8 +10,8 @@ package io.github.mmapstore.engine;
  * @param logBufferBytes     size of the in-heap buffer in front of the log file
  * @param fsync              whether commit forces data to the device; off only for tests and benchmarks
  *                           that measure the in-memory path
- * @param compactionTrigger  number of segments at which compaction steps start merging: the read
- *                           amplification bound (segments a point lookup may touch, per partition) that
+ * @param compactionTrigger  number of sorted runs at which compaction steps start merging: the read
+ *                           amplification bound (files a point lookup may touch, per partition) that
  *                           compaction restores once it has caught up
  * @param faults             test hook called at crash-relevant points; {@link FaultInjector#NONE} in production
  * @param columns            extra value columns laid out in segments (embedding stores), or null
@@ -19,8 +19,13 @@ package io.github.mmapstore.engine;
  *                           window and session stores): each segment file holds one partition, compaction
  *                           merges within a partition, and {@link StoreEngine#dropPartitionsBelow} removes
  *                           whole files
- * @param maxSpaceAmplification bound on segment bytes over estimated live bytes (per partition) past
- *                           which compaction merges a partition's segments into one; at least 1.1
+ * @param maxSpaceAmplification bound on bytes on disk over the estimated live keys and values (per
+ *                           partition); compaction merges all of a partition's segments when their
+ *                           garbage nears it (see {@code CompactionPolicy}); at least 1.1
+ * @param compactionFileBytes size at which a merge cuts its output into the next file: a large merge
+ *                           writes a sorted run of files with disjoint key ranges and installs each file
+ *                           as soon as it is complete, releasing the inputs wholly below it, so disk use
+ *                           never holds the whole output next to the whole input; at least 4096
  */
 public record EngineConfig(
         int maxKeyBytes,
@@ -32,7 +37,8 @@ public record EngineConfig(
         FaultInjector faults,
         boolean partitioned,
         ColumnExtension columns,
-        double maxSpaceAmplification) {
+        double maxSpaceAmplification,
+        long compactionFileBytes) {
 
     public static final int DEFAULT_MAX_KEY_BYTES = 64 * 1024;
     public static final int DEFAULT_MAX_VALUE_BYTES = 64 * 1024 * 1024;
@@ -40,6 +46,7 @@ public record EngineConfig(
     public static final int DEFAULT_LOG_BUFFER_BYTES = 1024 * 1024;
     public static final int DEFAULT_COMPACTION_TRIGGER = 4;
     public static final double DEFAULT_MAX_SPACE_AMPLIFICATION = 1.5;
+    public static final long DEFAULT_COMPACTION_FILE_BYTES = 32L * 1024 * 1024;
 
     public EngineConfig {
         if (maxKeyBytes < 1) {
@@ -60,6 +67,9 @@ public record EngineConfig(
         if (!(maxSpaceAmplification >= 1.1)) {
             throw new IllegalArgumentException("maxSpaceAmplification must be at least 1.1, was " + maxSpaceAmplification);
         }
+        if (compactionFileBytes < 4096) {
+            throw new IllegalArgumentException("compactionFileBytes must be at least 4096, was " + compactionFileBytes);
+        }
         if (faults == null) {
             throw new IllegalArgumentException("faults must not be null (use FaultInjector.NONE)");
         }
@@ -68,46 +78,50 @@ public record EngineConfig(
     public static EngineConfig defaults() {
         return new EngineConfig(DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES, DEFAULT_MEMTABLE_BYTES,
                 DEFAULT_LOG_BUFFER_BYTES, true, DEFAULT_COMPACTION_TRIGGER, FaultInjector.NONE, false, null,
-                DEFAULT_MAX_SPACE_AMPLIFICATION);
+                DEFAULT_MAX_SPACE_AMPLIFICATION, DEFAULT_COMPACTION_FILE_BYTES);
     }
 
     public EngineConfig withMaxKeyBytes(int v) {
-        return new EngineConfig(v, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification);
+        return new EngineConfig(v, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes);
     }
 
     public EngineConfig withMaxValueBytes(int v) {
-        return new EngineConfig(maxKeyBytes, v, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification);
+        return new EngineConfig(maxKeyBytes, v, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes);
     }
 
     public EngineConfig withMemtableBytes(long v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, v, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, v, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes);
     }
 
     public EngineConfig withLogBufferBytes(int v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, v, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, v, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes);
     }
 
     public EngineConfig withFsync(boolean v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, v, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, v, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes);
     }
 
     public EngineConfig withCompactionTrigger(int v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, v, faults, partitioned, columns, maxSpaceAmplification);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, v, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes);
     }
 
     public EngineConfig withFaults(FaultInjector v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, v, partitioned, columns, maxSpaceAmplification);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, v, partitioned, columns, maxSpaceAmplification, compactionFileBytes);
     }
 
     public EngineConfig withPartitioned(boolean v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, v, columns, maxSpaceAmplification);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, v, columns, maxSpaceAmplification, compactionFileBytes);
     }
 
     public EngineConfig withColumns(ColumnExtension v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, v, maxSpaceAmplification);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, v, maxSpaceAmplification, compactionFileBytes);
     }
 
     public EngineConfig withMaxSpaceAmplification(double v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, v);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, v, compactionFileBytes);
+    }
+
+    public EngineConfig withCompactionFileBytes(long v) {
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, v);
     }
 }

@@ -44,10 +44,10 @@ public record EngineStats(
      * @param bytesWritten           bytes of merged segment files written (pending merges included)
      * @param flushBytesWritten      bytes of segment files written by memtable flushes
      * @param logBytesWritten        bytes appended to log files
-     * @param liveBytes              estimated live bytes of the segments (sampled, see {@code CompactionPolicy})
+     * @param liveBytes              estimated keys and values of the live rows (sampled, see {@code CompactionPolicy})
      * @param diskBytes              segment and log bytes the store holds on disk (files only a reader
      *                               still maps excluded)
-     * @param readAmplification      most segments a point lookup may touch in one partition
+     * @param readAmplification      most segments whose key ranges cover one key (what a point lookup may touch)
      * @param pendingBytes           input bytes of the merge in progress, or of the merge the policy would
      *                               start next; 0 when both bounds hold
      */

@@ -27,6 +27,8 @@ public interface FaultInjector {
         COMPACTION_STEP_SYNCING,
         COMPACTION_AFTER_SEGMENT_WRITTEN,
         COMPACTION_STEP_VERIFYING,
+        /** A merge whose output is cut into files installed one of them and goes on with the next. */
+        COMPACTION_AFTER_PARTIAL_INSTALL,
         COMPACTION_AFTER_INSTALL
     }
 

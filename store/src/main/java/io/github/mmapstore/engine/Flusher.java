@@ -23,7 +23,21 @@ final class Flusher {
     private Flusher() {
     }
 
+    /**
+     * Syncs of merge outputs: a thread of their own, so that a large output's sync never queues behind a
+     * memtable flush (whose commit would wait) nor a flush behind it.
+     */
+    private static final ExecutorService SYNCS = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "mmapstore-sync-" + THREADS.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+    });
+
     static <T> Future<T> submit(Callable<T> task) {
         return POOL.submit(task);
+    }
+
+    static <T> Future<T> submitSync(Callable<T> task) {
+        return SYNCS.submit(task);
     }
 }

@@ -203,11 +203,21 @@ final class MergeCursor {
     }
 
     private void advancePast(Source best, byte[] k) {
+        int n = 0;
         for (Source s : sources) {
             if (s.valid() && (s == best || KeyOrder.compare(s.key(), k) == 0)) {
                 s.advance();
+                n++;
             }
         }
+        holders = n;
+    }
+
+    /** How many sources held the current key (1 when no older source holds a version of it). */
+    private int holders;
+
+    int holders() {
+        return holders;
     }
 
     /** Moves to the next key; false at the end. Afterwards {@link #key()} and {@link #value()} hold it. */

@@ -229,6 +229,20 @@ final class Segment implements SegmentRows {
         return firstKey;
     }
 
+    /** Bytes of the key and value columns: what the rows hold, without the file's own structure. */
+    long userBytes() {
+        long n = 0;
+        long[] k = columns.get(SegmentFormat.COL_KEYS);
+        long[] v = columns.get(SegmentFormat.COL_VALUES);
+        if (k != null) {
+            n += k[1];
+        }
+        if (v != null) {
+            n += v[1];
+        }
+        return n;
+    }
+
     byte[] lastKey() {
         return lastKey;
     }
@@ -384,6 +398,20 @@ final class Segment implements SegmentRows {
         checkRange(s, e, keys.byteSize(), keysBase, row, "key");
         verify(keysBase + s, e - s);
         return keys.asSlice(s, e - s).toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    /**
+     * Bytes of the stored value of {@code row}, -1 for a tombstone: what a merge's sizing pass needs,
+     * without copying the value.
+     */
+    long storedValueLength(long row) {
+        if (isTombstone(row)) {
+            return -1;
+        }
+        long s = valueStart(row);
+        long e = valueStart(row + 1);
+        checkRange(s, e, values.byteSize(), valuesBase, row, "value");
+        return e - s;
     }
 
     /** The row's value, or null for a tombstone. */

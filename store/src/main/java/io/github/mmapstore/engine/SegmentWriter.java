@@ -35,6 +35,15 @@ final class SegmentWriter implements AutoCloseable {
             this.extension = extension;
         }
 
+        /** A row whose stored value has {@code storedLength} bytes (-1: a tombstone); no extension columns. */
+        void addStored(byte[] key, long storedLength) {
+            rows++;
+            keyBytes += key.length;
+            if (storedLength >= 0) {
+                valueBytes += storedLength;
+            }
+        }
+
         void add(byte[] key, byte[] valueOrNull) {
             rows++;
             keyBytes += key.length;

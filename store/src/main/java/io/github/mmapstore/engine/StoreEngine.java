@@ -640,6 +640,7 @@ public final class StoreEngine implements AutoCloseable {
             awaitFlush(); // the frozen memtable may hold keys of the dropped partitions
             try {
                 log.appendDropBelow(partition);
+                commitSeq = -1; // the log no longer ends with the last COMMIT record
             } catch (IOException e) {
                 throw fail(new EngineIOException("cannot append to log " + log.path(), e));
             }
@@ -678,7 +679,13 @@ public final class StoreEngine implements AutoCloseable {
     public synchronized void commit(byte[] metadata) {
         checkWritable();
         long start = System.nanoTime();
-        awaitFlush();
+        // A flush in flight is not waited for: its memtable's records are in the log files before the
+        // current one, so this COMMIT record (in the current log) commits them too, and recovery replays
+        // them from the manifest's first log. Only the manifest checkpoint must wait until the flush's
+        // segment is installed (it would otherwise start the log past records no segment holds yet): a
+        // later commit makes it. Under a write-saturating load a commit then costs one log sync instead of
+        // the rest of a 64 MiB flush.
+        pollFlush();
         try {
             syncDeferred();
             log.appendCommit(seq, metadata);
@@ -686,7 +693,10 @@ public final class StoreEngine implements AutoCloseable {
             log.sync(config.fsync());
             config.faults().at(FaultInjector.Point.COMMIT_AFTER_FSYNC);
             lastCommitMetadata = metadata == null ? null : metadata.clone();
-            if (!pending.isEmpty() || !droppedCommitted.isEmpty()) {
+            commitSeq = seq;
+            commitLog = log.number();
+            commitLogEnd = log.size();
+            if (flushing == null && (!pending.isEmpty() || !droppedCommitted.isEmpty())) {
                 checkpoint();
             }
         } catch (IOException e) {
@@ -725,6 +735,28 @@ public final class StoreEngine implements AutoCloseable {
         return lastCommitMetadata == null ? null : lastCommitMetadata.clone();
     }
 
+    /** The sequence number the last commit made durable, the log it went to and where its COMMIT record ends. */
+    private long commitSeq = -1;
+    private long commitLog = -1;
+    private long commitLogEnd = -1;
+
+    /**
+     * A checkpoint a commit left to later because a flush was in flight, made now if nothing was written
+     * since that commit and the log still ends with its COMMIT record: {@link #flush()} and
+     * {@link #compactFully()} after a commit find every segment in the manifest, as they did when
+     * commits waited for the flush.
+     */
+    private void checkpointIfCommitted() {
+        if (flushing == null && seq == commitSeq && log.number() == commitLog && log.size() == commitLogEnd
+                && (!pending.isEmpty() || !droppedCommitted.isEmpty())) {
+            try {
+                checkpoint();
+            } catch (IOException e) {
+                throw fail(new EngineIOException("checkpoint failed in " + dir, e));
+            }
+        }
+    }
+
     /**
      * Records the flushed segments in a new manifest; the log before the current file is no longer
      * needed. Called right after a commit, so everything in those segments is committed.
@@ -761,6 +793,7 @@ public final class StoreEngine implements AutoCloseable {
         replayDeferred();
         flushMemtable();
         awaitFlush();
+        checkpointIfCommitted();
     }
 
     private void flushMemtable() {
@@ -771,9 +804,10 @@ public final class StoreEngine implements AutoCloseable {
         }
         try {
             config.faults().at(FaultInjector.Point.FLUSH_BEFORE_SEGMENT);
-            // Nothing here is synced: until the next commit the flushed data is uncommitted, and that
-            // commit syncs the old log, the new log and the segment before its own COMMIT record (see
-            // syncDeferred), so the writer never waits for the device in the middle of a put.
+            // Nothing here is synced on this thread: until the next commit the flushed data is uncommitted,
+            // and that commit syncs the old log, the new log and the segment before its own COMMIT record
+            // (see syncDeferred), so the writer never waits for the device in the middle of a put. The
+            // flusher thread syncs the old log and the segment as it writes them.
             long nextLog = fileNumbers.getAndIncrement();
             log.appendEnd(nextLog);
             log.drain();
@@ -795,9 +829,17 @@ public final class StoreEngine implements AutoCloseable {
         frozen = toWrite;
         install(new Memtable(toWrite.keyCount()));
         FaultInjector faults = config.faults();
+        Path rotated = unsynced.get(unsynced.size() - 1);
         flushing = Flusher.submit(() -> {
+            if (config.fsync()) {
+                // Synced here, off the writer's thread, so that the commit that depends on them finds
+                // nothing left to write back (its own sync of them then costs next to nothing).
+                try (FileChannel ch = FileChannel.open(rotated, StandardOpenOption.WRITE)) {
+                    ch.force(true);
+                }
+            }
             List<Segment> written = writeMemtable(dir, fileNumbers::getAndIncrement, toWrite, below,
-                    config.partitioned(), config.columns(), false);
+                    config.partitioned(), config.columns(), config.fsync());
             try {
                 faults.at(FaultInjector.Point.FLUSH_AFTER_SEGMENT_WRITTEN);
             } catch (RuntimeException e) {
@@ -891,33 +933,53 @@ public final class StoreEngine implements AutoCloseable {
             return;
         }
         boolean bottom = Compaction.reachesBottom(run, pending, committed, config.partitioned());
-        Compaction c = new Compaction(dir, config.columns(), fileNumbers.getAndIncrement(), run, bottom, config.faults()).fsync(false);
-        Segment out;
+        // Cut into key-range files like any merge (a later merge of them releases them as it passes
+        // them), all installed at once: pending segments are never in a manifest.
+        Compaction c = new Compaction(dir, config.columns(), fileNumbers::getAndIncrement, run, bottom, fileBytes(),
+                config.faults()).fsync(false);
+        List<Segment> outs = new ArrayList<>();
         try {
-            while (!c.step(Long.MAX_VALUE)) {
-                // runs to completion
+            while (!c.finished()) {
+                c.step(Long.MAX_VALUE);
+                Segment out = c.takeOutput();
+                List<Segment> released = c.releasable();
+                if (out != null) {
+                    outs.add(out);
+                    unsynced.add(out.path()); // synced by the commit that names it
+                }
+                // The inputs stay in the store (the current version holds them) until the outputs replace
+                // them; marked obsolete first, so that the last release deletes their files.
+                for (Segment in : released) {
+                    in.markObsolete();
+                }
+                c.installedStep(out, released);
             }
-            out = c.finish(false);
         } catch (IOException | RuntimeException e) {
             c.abort();
+            for (Segment o : outs) {
+                o.markObsolete();
+                o.release();
+            }
             throw e;
         }
-        if (out != null) {
-            unsynced.add(out.path()); // synced by the commit that names it
-        }
-        pending = replaceRun(pending, run, out);
+        pending = replaceRun(pending, run, outs);
         install(current.memtable);
-        retireInputs(c, out);
+        for (Segment o : outs) {
+            o.release(); // the new version holds them
+            compactedBytes += o.fileSize();
+        }
+        compactions++;
+        compactionBytesRead += 2 * c.inputBytes() + c.bytesWritten();
     }
 
-    /** {@code segments} with the adjacent {@code run} replaced by {@code out} (or removed when null). */
-    private static List<Segment> replaceRun(List<Segment> segments, List<Segment> run, Segment out) {
+    /** {@code segments} with the adjacent {@code run} replaced by {@code outs} (or removed when empty). */
+    private static List<Segment> replaceRun(List<Segment> segments, List<Segment> run, List<Segment> outs) {
         List<Segment> next = new ArrayList<>(segments.size());
         boolean placed = false;
         for (Segment seg : segments) {
             if (run.contains(seg)) {
-                if (!placed && out != null) {
-                    next.add(out);
+                if (!placed) {
+                    next.addAll(outs);
                 }
                 placed = true;
             } else {
@@ -928,22 +990,26 @@ public final class StoreEngine implements AutoCloseable {
     }
 
     /**
-     * After a merged segment is installed: the new version holds the output, the inputs are deleted once
-     * the last reader leaves, and the merge gives back its references.
+     * After a merge's output file is installed (null: the merge ended without one) and {@code released}
+     * left the store: the new version holds the output, the released inputs are deleted once the last
+     * reader leaves, and the merge gives back its references to them.
      */
-    private void retireInputs(Compaction done, Segment out) {
+    private void retire(Compaction c, Segment out, List<Segment> released) {
         if (out != null) {
             out.release();
         }
-        for (Segment seg : done.inputs()) {
+        for (Segment seg : released) {
             seg.markObsolete();
         }
-        done.releaseInputs();
-        compactions++;
+        c.installedStep(out, released);
         long written = out == null ? 0 : out.fileSize();
         compactedBytes += written;
-        // Two passes over the inputs (sizing, writing) and one over the output (verification).
-        compactionBytesRead += 2 * done.inputBytes() + written;
+        compactionBytesRead += written; // verification reads every output page
+        if (c.finished()) {
+            compactions++;
+            // Two passes over the inputs (sizing, writing).
+            compactionBytesRead += 2 * c.inputBytes();
+        }
     }
 
     /** Publishes a new version over the current segment lists. */
@@ -962,16 +1028,21 @@ public final class StoreEngine implements AutoCloseable {
 
     /**
      * Runs compaction for at most about {@code budgetNanos}: asks {@link CompactionPolicy} what to merge
-     * (a partition's segments when they hold more than {@link EngineConfig#maxSpaceAmplification()} times
-     * their estimated live bytes, else a size-tiered run once a partition has
-     * {@link EngineConfig#compactionTrigger()} segments), merges part of it, and installs the result when
-     * done. Each step is crash-safe: the output is a temporary file until it is complete, and a merge is
-     * installed by one manifest replacement; inputs are deleted once no reader holds them.
+     * (all of a partition's segments when their garbage nears {@link EngineConfig#maxSpaceAmplification()},
+     * else a size-tiered choice of sorted runs once a partition has {@link EngineConfig#compactionTrigger()}
+     * of them), merges part of it, and installs each output file as soon as it is complete. Each step is
+     * crash-safe: an output is a temporary file until it is complete, and each file is installed by one
+     * manifest replacement that also removes the inputs it replaces; inputs are deleted once no reader
+     * holds them.
      *
      * @return true if compaction work remains (call again later)
      */
     public synchronized boolean compact(long budgetNanos) {
         checkWritable();
+        // segments of a flush that was in flight at the last commit join the manifest here when nothing
+        // was written since (an idle store gets no more commits), so that they can be merged
+        pollFlush();
+        checkpointIfCommitted();
         long now = System.nanoTime();
         long deadline = now + budgetNanos;
         if (budgetNanos > 0 && deadline < now) {
@@ -991,8 +1062,9 @@ public final class StoreEngine implements AutoCloseable {
                     if (plan == null) {
                         return false;
                     }
-                    compaction = new Compaction(dir, config.columns(), fileNumbers.getAndIncrement(), plan.run(),
-                            plan.bottom(), config.faults()).fsync(config.fsync());
+                    compaction = new Compaction(dir, config.columns(), fileNumbers::getAndIncrement, plan.run(),
+                            plan.bottom(), fileBytes(), config.faults()).fsync(config.fsync());
+                    spaceMergeRunning = plan.reason() == CompactionPolicy.Reason.SPACE;
                     LOG.debug("MmapStore at {}: {} merge of {} segments, {} bytes", dir,
                             plan.reason() == CompactionPolicy.Reason.SPACE ? "space" : "size-tiered", plan.run().size(),
                             plan.inputBytes());
@@ -1005,21 +1077,27 @@ public final class StoreEngine implements AutoCloseable {
                     if (!minor.step(deadline)) {
                         return true;
                     }
-                    Compaction small = minor;
-                    minor = null;
-                    installCompaction(small);
+                    installStep(minor);
+                    if (minor.finished()) {
+                        minor = null;
+                    }
                     if (System.nanoTime() >= deadline) {
                         return true; // the large merge goes on at the next step
                     }
+                    continue;
                 }
                 if (!compaction.step(deadline)) {
                     return true;
                 }
-                Compaction done = compaction;
-                compaction = null;
-                installCompaction(done);
-                if (System.nanoTime() >= deadline) {
-                    return plan() != null;
+                installStep(compaction);
+                if (compaction.finished()) {
+                    compaction = null;
+                    spaceMergeRunning = false;
+                    if (System.nanoTime() >= deadline) {
+                        return plan() != null;
+                    }
+                } else if (System.nanoTime() >= deadline) {
+                    return true;
                 }
             }
         } catch (IOException e) {
@@ -1052,18 +1130,25 @@ public final class StoreEngine implements AutoCloseable {
         if (compaction == null || !droppedCommitted.isEmpty()) {
             return null;
         }
-        int first = committed.indexOf(compaction.inputs().get(0));
+        int first = 0;
+        while (first < committed.size() && !compaction.occupies(committed.get(first))) {
+            first++;
+        }
         if (first < config.compactionTrigger()) {
             return null;
         }
-        List<Segment> run = Compaction.pick(new ArrayList<>(committed.subList(0, first)), config.compactionTrigger(),
-                config.partitioned());
+        List<Segment> above = new ArrayList<>(committed.subList(0, first));
+        List<Segment> run = config.partitioned() ? Compaction.pick(above, config.compactionTrigger(), true)
+                : CompactionPolicy.pickRuns(CompactionPolicy.sortedRuns(above), config.compactionTrigger());
         if (run == null) {
             return null;
         }
-        return new Compaction(dir, config.columns(), fileNumbers.getAndIncrement(), run, false, config.faults())
+        return new Compaction(dir, config.columns(), fileNumbers::getAndIncrement, run, false, fileBytes(), config.faults())
                 .fsync(config.fsync());
     }
+
+    /** Whether {@link #compaction} is a full merge started for the space bound. */
+    private volatile boolean spaceMergeRunning;
 
     /** A small merge running above {@link #compaction} (see {@link #startMinor}), or null. */
     private Compaction minor;
@@ -1073,7 +1158,7 @@ public final class StoreEngine implements AutoCloseable {
         if (plannedFor != committed) {
             plannedFor = committed;
             planned = CompactionPolicy.choose(committed, config.compactionTrigger(), config.maxSpaceAmplification(),
-                    config.partitioned(), liveSamples);
+                    config.partitioned(), liveSamples, reservedBytes());
         }
         return planned;
     }
@@ -1093,49 +1178,99 @@ public final class StoreEngine implements AutoCloseable {
     /** A segment list (a version's, never changed) and the live-byte estimate of its segments. */
     private volatile Object[] estimateCache = {null, CompactionPolicy.Estimate.EMPTY};
 
-    /** Merges every segment into one now (tests, tools, and before a benchmark's read phase). */
+    /**
+     * Merges every segment into one sorted run now (tests, tools, and before a benchmark's read phase):
+     * one file, or files of {@link EngineConfig#compactionFileBytes()} with disjoint key ranges.
+     */
     public synchronized void compactFully() {
         checkWritable();
+        awaitFlush();
+        checkpointIfCommitted();
         abortCompaction();
-        if (committed.size() < 2 || !droppedCommitted.isEmpty()) {
-            return;
-        }
-        if (config.partitioned()) {
-            List<Segment> run;
-            while ((run = Compaction.pick(committed, 2, true)) != null) {
-                try {
-                    compaction = new Compaction(dir, config.columns(), fileNumbers.getAndIncrement(), run,
-                            Compaction.reachesBottom(run, committed, List.of(), true), config.faults()).fsync(config.fsync());
-                    while (!compaction.step(Long.MAX_VALUE)) {
-                        // runs to completion
-                    }
-                    Compaction done = compaction;
-                    compaction = null;
-                    installCompaction(done);
-                } catch (IOException e) {
-                    abortCompaction();
-                    throw fail(new EngineIOException("compaction failed in " + dir, e));
-                }
-            }
+        if (committed.isEmpty() || (committed.size() < 2 && committed.get(0).tombstones() == 0)
+                || !droppedCommitted.isEmpty()) {
             return;
         }
         try {
-            compaction = new Compaction(dir, config.columns(), fileNumbers.getAndIncrement(), new ArrayList<>(committed), true, config.faults()).fsync(config.fsync());
-            while (!compaction.step(Long.MAX_VALUE)) {
-                // runs to completion
+            if (config.partitioned()) {
+                List<Segment> run;
+                while ((run = Compaction.pick(committed, 2, true)) != null) {
+                    compaction = new Compaction(dir, config.columns(), fileNumbers::getAndIncrement, run,
+                            Compaction.reachesBottom(run, committed, List.of(), true), Long.MAX_VALUE, config.faults())
+                            .fsync(config.fsync());
+                    runToEnd(compaction);
+                    compaction = null;
+                }
+                return;
             }
-            Compaction done = compaction;
+            compaction = new Compaction(dir, config.columns(), fileNumbers::getAndIncrement, new ArrayList<>(committed), true,
+                    fileBytes(), config.faults()).fsync(config.fsync());
+            runToEnd(compaction);
             compaction = null;
-            installCompaction(done);
         } catch (IOException e) {
             abortCompaction();
             throw fail(new EngineIOException("compaction failed in " + dir, e));
         }
     }
 
-    private void installCompaction(Compaction done) throws IOException {
-        Segment out = done.finish(config.fsync());
-        List<Segment> next = replaceRun(committed, done.inputs(), out);
+    private void runToEnd(Compaction c) throws IOException {
+        while (!c.finished()) {
+            c.step(Long.MAX_VALUE);
+            installStep(c);
+        }
+    }
+
+    /** How large a merge's output files get: one file per merge in a partitioned engine. */
+    private long fileBytes() {
+        return config.partitioned() ? Long.MAX_VALUE : config.compactionFileBytes();
+    }
+
+    /**
+     * Bytes set aside under the space bound for files other than segments: the log (at most a memtable's
+     * worth before it rotates) and the output files of a merge not yet installed.
+     */
+    private long reservedBytes() {
+        // the log, and a merge's output file being written next to one waiting for its sync
+        return config.partitioned() ? 0 : config.memtableBytes() + 2 * config.compactionFileBytes();
+    }
+
+    /**
+     * Installs what a merge has ready: its next output file, with the inputs it replaces entirely gone
+     * (see {@link Compaction#releasable()}), in one manifest replacement, so a crash before it leaves the
+     * store as it was and a crash after it leaves this part of the merge done. The output takes the place
+     * of the merge's block in the newest-first list, ahead of the inputs still partly unmerged: for its
+     * key range it holds the newest version among all of them.
+     */
+    private void installStep(Compaction c) throws IOException {
+        Segment out = c.takeOutput();
+        List<Segment> released = c.releasable();
+        if (out == null && released.isEmpty()) {
+            c.installedStep(null, released);
+            return;
+        }
+        List<Segment> next = new ArrayList<>(committed.size() + 1);
+        boolean placed = false;
+        for (Segment seg : committed) {
+            if (!c.occupies(seg)) {
+                next.add(seg);
+            } else if (!placed) {
+                placed = true;
+                next.addAll(c.installed());
+                if (out != null) {
+                    next.add(out);
+                }
+                for (Segment r : c.remaining()) {
+                    if (!released.contains(r) && committed.contains(r)) {
+                        next.add(r);
+                    }
+                }
+            }
+        }
+        if (!placed && out != null) {
+            out.markObsolete();
+            out.release();
+            throw new IllegalStateException("merge inputs vanished from the store while the merge ran in " + dir);
+        }
         Manifest m = new Manifest(fileNumbers.get(), manifest.lastSeq(), manifest.logStart(), manifest.commitEnd(),
                 refs(next), manifest.metadata());
         try {
@@ -1148,14 +1283,14 @@ public final class StoreEngine implements AutoCloseable {
                 // does not name it, the next open deletes it as an unreferenced segment.
                 out.release();
             }
-            done.releaseInputs();
             throw e;
         }
         manifest = m;
         committed = next;
         install(current.memtable);
-        retireInputs(done, out);
-        config.faults().at(FaultInjector.Point.COMPACTION_AFTER_INSTALL);
+        retire(c, out, released);
+        config.faults().at(c.finished() ? FaultInjector.Point.COMPACTION_AFTER_INSTALL
+                : FaultInjector.Point.COMPACTION_AFTER_PARTIAL_INSTALL);
     }
 
     private void abortCompaction() {
@@ -1167,6 +1302,7 @@ public final class StoreEngine implements AutoCloseable {
             compaction.abort();
             compaction = null;
         }
+        spaceMergeRunning = false;
     }
 
     // =============================================================================================
@@ -1387,7 +1523,32 @@ public final class StoreEngine implements AutoCloseable {
     public double segmentSpaceAmplification() {
         Version v = acquire();
         try {
-            return estimate(v.segments).spaceAmplification();
+            return estimate(v.segments).garbageAmplification();
+        } finally {
+            v.release();
+        }
+    }
+
+    /**
+     * How far the store's garbage has gone towards the space bound: below 0 while no full merge is due,
+     * 0 where one starts (garbage using half the room between what the live rows need as merged files
+     * and the bound), 1 at the bound, more past it; read amplification at twice its bound counts as 0
+     * too, growing by 1 per further twice the bound. Compaction pacing gives a store in debt a share of
+     * the thread that grows with it.
+     */
+    public double compactionDebt() {
+        Version v = acquire();
+        try {
+            CompactionPolicy.Estimate e = estimate(v.segments);
+            double debt = e.debt();
+            // Read amplification twice its bound is debt too: the size-tiered merges that keep it down
+            // also fold a hot key's many versions into one, slowing the growth of garbage.
+            int trigger = config.compactionTrigger();
+            if (e.maxRunsPerPartition() >= 2 * trigger) {
+                debt = Math.max(debt, (double) (e.maxRunsPerPartition() - 2 * trigger) / (2 * trigger));
+            }
+            // a full merge under way is not left to starve when its first files bring the estimate down
+            return spaceMergeRunning ? Math.max(0, debt) : debt;
         } finally {
             v.release();
         }
@@ -1438,7 +1599,7 @@ public final class StoreEngine implements AutoCloseable {
                 CompactionPolicy.Estimate e = estimate(v.segments);
                 work = new EngineStats.Compaction(compactionSteps, stepNanosTotal, stepNanosMax, stepNanosLast,
                         compactionBytesRead, compactedBytes, flushBytesWritten, rotatedLogBytes + log.size(),
-                        e.liveBytes(), diskBytes(), e.maxSegmentsPerPartition(), pendingWork);
+                        e.liveBytes(), diskBytes(), e.maxRunsPerPartition(), pendingWork);
             }
             return new EngineStats(v.memtable.approximateBytes(), v.memtable.keyCount(), v.segments.size(), rows, tombs,
                     mapped, logBytes, lastCommitNanos, c, f, k, kb, work);
@@ -1453,7 +1614,8 @@ public final class StoreEngine implements AutoCloseable {
         if (cache[0] != segments) {
             liveSamples.retain(segments);
             try {
-                cache = new Object[] {segments, CompactionPolicy.estimate(segments, config.partitioned(), liveSamples)};
+                cache = new Object[] {segments, CompactionPolicy.estimate(segments, config.partitioned(), liveSamples,
+                        config.maxSpaceAmplification(), reservedBytes())};
             } catch (CorruptionException e) {
                 corrupted(e); // sampling reads rows: damage found here stops the store like any read's
                 throw e;
@@ -1558,6 +1720,16 @@ public final class StoreEngine implements AutoCloseable {
         if (closed) {
             return;
         }
+        if (clean && failure == null) {
+            // A checkpoint the last commit deferred (a flush was in flight) is made now if nothing was
+            // written since, so that the next open replays no more than it did when commits waited.
+            try {
+                awaitFlush();
+                checkpointIfCommitted();
+            } catch (RuntimeException e) {
+                LOG.warn("MmapStore at {}: checkpoint at close failed; the next open replays the log", dir, e);
+            }
+        }
         closed = true;
         if (flushing != null) {
             // Never leave a flusher writing into a directory whose lock is about to be released.
@@ -1574,10 +1746,10 @@ public final class StoreEngine implements AutoCloseable {
             abortCompaction();
         } else if (compaction != null) {
             if (minor != null) {
-                minor.releaseInputs();
+                minor.abandon();
                 minor = null;
             }
-            compaction.releaseInputs();
+            compaction.abandon();
             compaction = null;
         }
         try {

@@ -8,14 +8,16 @@ import java.time.Duration;
  * <ul>
  *   <li><b>Idle</b>: no write for {@code idleAfter}: the step gets {@code idleBudget} (the "sleep"
  *       consolidation: nothing waits for the thread, so compaction catches up in large steps).</li>
- *   <li><b>Behind</b>: the store holds more than its space-amplification bound (a merge started
- *       halfway to the bound has not kept up with the writes): no back-off; the budget doubles with
- *       every step that finds the store still behind, up to {@code 2^MAX_CATCH_UP} times the base, and
- *       is at least {@link #BEHIND_SHARE} of the time since the previous step (at most
- *       {@link #MAX_BEHIND_NANOS}): when commits are far apart, compaction still gets a fixed share of
- *       the thread, so a sustained write load cannot outrun it for long. This is the one case where a
- *       step may take much longer than the base budget; it ends once the store is back within its
- *       bound. Puts do not wait for it; the commit (or punctuation) that runs the step does.</li>
+ *   <li><b>In debt</b>: the store's garbage has reached the point where a full merge starts (the
+ *       engine's {@code compactionDebt()} is 0 there and 1 at the space bound), or a full merge is under
+ *       way: no back-off; the budget doubles with every step that finds the store still in debt, up to
+ *       {@code 2^MAX_CATCH_UP} times the base, and is at least a share of the time since the previous
+ *       step (at most {@link #MAX_BEHIND_NANOS}). The share grows with the debt, from
+ *       {@link #BEHIND_SHARE} where the merge starts to {@link #MAX_SHARE} at the bound and beyond, so a
+ *       sustained write load that outruns compaction gives it ever more of the thread (and so slows
+ *       down) until the merge keeps up. This is the one case where a step may take much longer than the
+ *       base budget; it ends once the debt is paid. Puts do not wait for it; the commit (or
+ *       punctuation) that runs it does.</li>
  *   <li><b>Under load</b>: at least {@code busyWrites} writes since the last step, or the last step ran
  *       past twice its budget: the budget halves, step after step, down to a quarter of the base, so
  *       that compaction takes less of the thread while records pour in. It never stops: steps keep
@@ -31,10 +33,12 @@ final class CompactionPacer {
     static final int MAX_BACKOFF = 2;
     /** Largest catch-up: a store behind its bound gets at most base * 2^MAX_CATCH_UP per step. */
     static final int MAX_CATCH_UP = 3;
-    /** Share of the thread's time a store behind its space bound gives to compaction. */
+    /** Share of the thread's time a store gives to compaction when a full merge becomes due (debt 0). */
     static final double BEHIND_SHARE = 0.5;
+    /** Share of the thread's time a store at or past its space bound (debt 1) gives to compaction. */
+    static final double MAX_SHARE = 0.95;
     /** Longest step a store behind its bound takes. */
-    static final long MAX_BEHIND_NANOS = 250_000_000L;
+    static final long MAX_BEHIND_NANOS = 1_000_000_000L;
 
     private final long baseNanos;
     private final long idleNanos;
@@ -64,10 +68,12 @@ final class CompactionPacer {
 
     /**
      * The budget for a step starting at {@code nowNanos}, given the store's write count so far (any
-     * counter that grows by one per write) and whether it is behind its space bound. 0 when compaction
-     * is off (base and idle budgets 0); with a base budget of 0 and an idle budget, only idle steps.
+     * counter that grows by one per write) and its compaction debt (below 0: no full merge due; 0: one
+     * is due or running; 1: at the space bound). 0 when compaction is off (base and idle budgets 0);
+     * with a base budget of 0 and an idle budget, only idle steps.
      */
-    long budgetNanos(long nowNanos, long writesSoFar, boolean behind) {
+    long budgetNanos(long nowNanos, long writesSoFar, double debt) {
+        boolean behind = debt >= 0;
         if (baseNanos == 0 && idleNanos == 0) {
             lastBudget = 0;
             return 0;
@@ -93,7 +99,8 @@ final class CompactionPacer {
         if (behind) {
             backoff = 0;
             catchUp = Math.min(MAX_CATCH_UP, catchUp + 1);
-            long share = Math.min(MAX_BEHIND_NANOS, (long) (sinceLast * BEHIND_SHARE));
+            double fraction = BEHIND_SHARE + (MAX_SHARE - BEHIND_SHARE) * Math.min(1, debt);
+            long share = Math.min(MAX_BEHIND_NANOS, (long) (sinceLast * fraction));
             lastBudget = Math.max(baseNanos << catchUp, share);
             return lastBudget;
         }

@@ -22,6 +22,7 @@ public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, lo
     public static final String COMPACTION_TRIGGER_SEGMENTS = "compaction.trigger.segments";
     public static final String COMPACTION_BUDGET_MS = "compaction.budget.ms";
     public static final String COMPACTION_MAX_SPACE_AMPLIFICATION = "compaction.max.space.amplification";
+    public static final String COMPACTION_FILE_BYTES = "compaction.file.bytes";
     public static final String COMPACTION_IDLE_BUDGET_MS = "compaction.idle.budget.ms";
     public static final String COMPACTION_IDLE_AFTER_MS = "compaction.idle.after.ms";
     public static final String COMPACTION_BUSY_WRITES = "compaction.busy.writes";
@@ -47,7 +48,9 @@ public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, lo
                 .withFsync(boolValue(props, FSYNC, true))
                 .withCompactionTrigger((int) longValue(props, COMPACTION_TRIGGER_SEGMENTS, EngineConfig.DEFAULT_COMPACTION_TRIGGER, 2, 1000))
                 .withMaxSpaceAmplification(doubleValue(props, COMPACTION_MAX_SPACE_AMPLIFICATION,
-                        EngineConfig.DEFAULT_MAX_SPACE_AMPLIFICATION, 1.1, 100));
+                        EngineConfig.DEFAULT_MAX_SPACE_AMPLIFICATION, 1.1, 100))
+                .withCompactionFileBytes(longValue(props, COMPACTION_FILE_BYTES, EngineConfig.DEFAULT_COMPACTION_FILE_BYTES,
+                        4096, Long.MAX_VALUE));
         long budget = longValue(props, COMPACTION_BUDGET_MS, DEFAULT_COMPACTION_BUDGET_MS, 0, Long.MAX_VALUE / 1_000_000);
         long restore = longValue(props, RESTORE_COMMIT_BYTES, DEFAULT_RESTORE_COMMIT_BYTES, 1, Long.MAX_VALUE);
         long eosInterval = longValue(props, EOS_CHECKPOINT_INTERVAL_MS, DEFAULT_EOS_CHECKPOINT_INTERVAL_MS, -1, Long.MAX_VALUE / 1_000_000);

@@ -462,8 +462,7 @@ final class StoreCore {
         }
         long start = clock.getAsLong();
         try {
-            boolean behind = e.segmentSpaceAmplification() > config.engine().maxSpaceAmplification();
-            long budget = p.budgetNanos(start, e.lastSequence(), behind);
+            long budget = p.budgetNanos(start, e.lastSequence(), e.compactionDebt());
             lastBudgetNanos = budget;
             if (budget <= 0) {
                 return;

@@ -36,7 +36,13 @@ class CompactionAcrossThreadsTest {
     private static StoreEngine load(Path dir, int keys) {
         StoreEngine e = StoreEngine.open(dir, EngineConfig.defaults().withMemtableBytes(1 << 20).withFsync(false));
         for (int i = 0; i < keys; i++) {
-            e.put(key(i), value(i));
+            // keys in scattered order, so that flushed segments overlap and must be merged
+            int k = (int) ((i * 7919L) % keys);
+            e.put(key(k), value(k));
+            if (i % 5000 == 4999) {
+                e.flush(); // committed segments of similar size, all due for one merge
+                e.commit(null);
+            }
         }
         e.commit(null);
         return e;

@@ -317,7 +317,7 @@ class EngineModelProperties {
             FaultInjector.Point.COMPACTION_STEP_SEALING, FaultInjector.Point.COMPACTION_STEP_SYNCING,
             FaultInjector.Point.COMPACTION_AFTER_SEGMENT_WRITTEN, FaultInjector.Point.COMPACTION_STEP_VERIFYING,
             FaultInjector.Point.MANIFEST_AFTER_TEMP_WRITTEN, FaultInjector.Point.MANIFEST_AFTER_RENAME,
-            FaultInjector.Point.COMPACTION_AFTER_INSTALL);
+            FaultInjector.Point.COMPACTION_AFTER_PARTIAL_INSTALL, FaultInjector.Point.COMPACTION_AFTER_INSTALL);
     private static final Map<FaultInjector.Point, AtomicLong> STEP_CRASHES_AT = new EnumMap<>(FaultInjector.Point.class);
     private static final AtomicLong STEP_TRIES = new AtomicLong();
 
@@ -488,7 +488,7 @@ class EngineModelProperties {
             case COMMIT_AFTER_FSYNC, MANIFEST_AFTER_TEMP_WRITTEN, MANIFEST_AFTER_RENAME -> true;
             case FLUSH_BEFORE_SEGMENT, FLUSH_AFTER_SEGMENT_WRITTEN, FLUSH_AFTER_LOG_ROTATED, COMPACTION_STEP_SIZING,
                  COMPACTION_MID_MERGE, COMPACTION_STEP_WRITING, COMPACTION_STEP_SEALING, COMPACTION_STEP_SYNCING, COMPACTION_AFTER_SEGMENT_WRITTEN,
-                 COMPACTION_STEP_VERIFYING, COMPACTION_AFTER_INSTALL ->
+                 COMPACTION_STEP_VERIFYING, COMPACTION_AFTER_PARTIAL_INSTALL, COMPACTION_AFTER_INSTALL ->
                     throw new AssertionError("commit() must never reach " + p);
         };
     }
@@ -510,7 +510,9 @@ class EngineModelProperties {
         Harness(Path dir, int memtableBytes, int trigger) {
             this.dir = dir;
             this.config = EngineConfig.defaults().withMemtableBytes(memtableBytes).withFsync(false)
-                    .withLogBufferBytes(4096).withCompactionTrigger(trigger).withFaults(faults);
+                    .withLogBufferBytes(4096).withCompactionTrigger(trigger).withFaults(faults)
+                    // merge outputs cut into files of a few rows: most merges install file by file
+                    .withCompactionFileBytes(4096);
             engine = StoreEngine.open(dir, config);
             assertThat(engine.openReport().created()).isTrue();
         }

@@ -67,13 +67,18 @@ class MmapCompactionTest {
         return Bytes.wrap(ByteBuffer.allocate(12).putInt(i * 0x61C88647).putLong(i).array());
     }
 
-    /** Writes in rounds with a commit after each, so committed segments pile up. */
+    /**
+     * Overwrites the same keys in rounds with a commit after each, so committed segments full of shadowed
+     * rows pile up and a full merge is due.
+     */
     void writeRounds(int rounds, int keys) {
         for (int r = 0; r < rounds; r++) {
             for (int i = 0; i < keys; i++) {
-                store.put(key(r * keys + i), new byte[40]);
+                store.put(key(i), new byte[40]);
             }
-            store.flush();
+            // The memtable written out and waited for, so that the commit below checkpoints its segment
+            // (a commit does not wait for a flush in flight).
+            MmapCompaction.coreOf(store).engine().flush();
             store.commit(Map.of());
         }
     }
@@ -115,7 +120,7 @@ class MmapCompactionTest {
         assertThat(gauge("mmapstore-read-amplification")).isLessThan(3);
         assertThat(gauge("mmapstore-space-amplification")).isGreaterThanOrEqualTo(1.0);
         assertThat(gauge("mmapstore-disk-bytes")).isGreaterThanOrEqualTo(gauge("mmapstore-live-bytes-estimate"));
-        for (int i = 0; i < 2400; i += 97) {
+        for (int i = 0; i < 300; i += 7) {
             assertThat(store.get(key(i))).hasSize(40);
         }
     }
@@ -204,5 +209,10 @@ class MmapCompactionTest {
                 .hasMessageContaining("mmapstore.compaction.max.space.amplification").hasMessageContaining("between 1.1");
         assertThatThrownBy(() -> MmapStoreConfig.from(Map.of("compaction.max.space.amplification", "lots")))
                 .hasMessageContaining("must be a number");
+        assertThat(d.engine().compactionFileBytes()).isEqualTo(32L * 1024 * 1024);
+        assertThat(MmapStoreConfig.from(Map.of("compaction.file.bytes", "1048576")).engine().compactionFileBytes())
+                .isEqualTo(1 << 20);
+        assertThatThrownBy(() -> MmapStoreConfig.from(Map.of("compaction.file.bytes", "100")))
+                .hasMessageContaining("mmapstore.compaction.file.bytes");
     }
 }

@@ -37,8 +37,8 @@ import org.apache.kafka.streams.state.Stores;
  * {@code StateStoreContext} (kafka-streams-test-utils' {@code MockProcessorContext}):
  *
  * <ul>
- *   <li>{@code mmapstore}: {@code MmapStores.persistentKeyValueStore}, default configuration (5 ms
- *       compaction budget, space-amplification bound 1.5);</li>
+ *   <li>{@code mmapstore}: {@code MmapStores.persistentKeyValueStore}, default configuration (5 ms base
+ *       compaction budget paced by compaction debt, space-amplification bound 1.5);</li>
  *   <li>{@code mmapstore-nocompaction}: the same with {@code mmapstore.compaction.budget.ms=0};</li>
  *   <li>{@code rocksdb}: Kafka's {@code Stores.persistentKeyValueStore} (RocksDBStore, Kafka's options).</li>
  * </ul>

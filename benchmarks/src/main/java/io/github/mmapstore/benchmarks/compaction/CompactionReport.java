@@ -60,7 +60,7 @@ final class CompactionReport {
         sb.append("- Started: ").append(started).append(revision()).append('\n');
         sb.append("- Machine: ").append(b.machine()).append('\n');
         sb.append("- Load: ").append(b.load()).append(" (2 cores shared with other work; see the note below)\n");
-        sb.append("- `mmapstore`: default configuration (5 ms compaction budget paced per commit, space-amplification bound 1.5, fsync on commit)\n");
+        sb.append("- `mmapstore`: default configuration (5 ms base compaction budget paced per commit and by compaction debt, space-amplification bound 1.5, 32 MiB merge output files, fsync on commit)\n");
         sb.append("- `mmapstore-nocompaction`: `mmapstore.compaction.budget.ms=0` (flushes only; nothing merged)\n");
         sb.append("- `rocksdb`: Kafka's `RocksDBStore` (`Stores.persistentKeyValueStore`), Kafka's default options "
                 + "(leveled compaction on background threads, WAL off)\n\n");
