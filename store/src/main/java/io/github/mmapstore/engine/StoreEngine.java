@@ -686,6 +686,13 @@ public final class StoreEngine implements AutoCloseable {
         // later commit makes it. Under a write-saturating load a commit then costs one log sync instead of
         // the rest of a 64 MiB flush.
         pollFlush();
+        if (flushing != null && !pending.isEmpty()) {
+            // A second flush since the last checkpoint: wait for it this time. Otherwise a writer that
+            // keeps the flusher busy would find a flush in flight at every commit, no checkpoint would
+            // ever be made, and the logs (and what a crash replays) would grow without bound. With this,
+            // a commit leaves at most the logs of the flush in flight and the current one to replay.
+            awaitFlush();
+        }
         try {
             syncDeferred();
             log.appendCommit(seq, metadata);
