@@ -13,8 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.OptionalLong;
-import java.util.TreeMap;
+import java.util.SortedMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -225,32 +224,12 @@ public final class StoreEngine implements AutoCloseable {
 
     private static Recovered recover(Path dir, EngineConfig config) throws IOException {
         Recovered r = new Recovered();
-        TreeMap<Long, Path> logs = new TreeMap<>();
-        TreeMap<Long, Path> segs = new TreeMap<>();
-        List<Path> temps = new ArrayList<>();
-        long maxNumber = 0;
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-            for (Path p : ds) {
-                String name = p.getFileName().toString();
-                OptionalLong num = FileNames.number(name);
-                if (num.isEmpty()) {
-                    if (name.equals(FileNames.MANIFEST_TEMP)) {
-                        temps.add(p);
-                    }
-                    continue;
-                }
-                maxNumber = Math.max(maxNumber, num.getAsLong());
-                if (name.endsWith(FileNames.TEMP_SUFFIX)) {
-                    temps.add(p);
-                } else if (name.endsWith(FileNames.LOG_SUFFIX)) {
-                    logs.put(num.getAsLong(), p);
-                } else if (name.endsWith(FileNames.SEGMENT_SUFFIX)) {
-                    segs.put(num.getAsLong(), p);
-                }
-            }
-        }
+        StoreFiles files = StoreFiles.list(dir);
+        SortedMap<Long, Path> logs = files.logs();
+        SortedMap<Long, Path> segs = files.segments();
+        long maxNumber = files.maxFileNumber();
         // Leftovers of an unfinished flush, compaction or manifest write.
-        for (Path t : temps) {
+        for (Path t : files.temps()) {
             Files.deleteIfExists(t);
         }
 
@@ -298,7 +277,7 @@ public final class StoreEngine implements AutoCloseable {
             if (!logs.containsKey(m.logStart())) {
                 throw new CorruptionException(FileNames.log(dir, m.logStart()), 0, "log file named by the manifest is missing");
             }
-            List<Long> needed = new ArrayList<>(logs.tailMap(m.logStart(), true).keySet());
+            List<Long> needed = new ArrayList<>(logs.tailMap(m.logStart()).keySet());
             LogChain chain = LogChain.read(dir, m, logs);
             LogChain.CommitPoint cp = chain.commit();
 
@@ -397,7 +376,7 @@ public final class StoreEngine implements AutoCloseable {
                     }
                 }
                 r.log = LogWriter.reopen(dir, keepLog, keepEnd, config.logBufferBytes(), config.fsync());
-                for (long number : logs.headMap(m.logStart(), false).keySet()) {
+                for (long number : logs.headMap(m.logStart()).keySet()) {
                     Files.deleteIfExists(logs.get(number));
                 }
             }

@@ -18,9 +18,11 @@ import java.util.TreeMap;
  * @param segments    numbered segment files
  * @param temps       leftovers of an unfinished flush, compaction or manifest write
  * @param quarantines folders into which an earlier open moved damaged files
+ * @param maxFileNumber the highest number of any numbered file (0 when none): recovery numbers new files
+ *                    above it
  */
 record StoreFiles(Path dir, boolean hasManifest, boolean hasCorruptMarker, SortedMap<Long, Path> logs,
-                  SortedMap<Long, Path> segments, List<Path> temps, List<Path> quarantines) {
+                  SortedMap<Long, Path> segments, List<Path> temps, List<Path> quarantines, long maxFileNumber) {
 
     static StoreFiles list(Path dir) throws IOException {
         boolean manifest = false;
@@ -29,6 +31,7 @@ record StoreFiles(Path dir, boolean hasManifest, boolean hasCorruptMarker, Sorte
         TreeMap<Long, Path> segs = new TreeMap<>();
         List<Path> temps = new ArrayList<>();
         List<Path> quarantines = new ArrayList<>();
+        long maxNumber = 0;
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
                 String name = p.getFileName().toString();
@@ -45,6 +48,7 @@ record StoreFiles(Path dir, boolean hasManifest, boolean hasCorruptMarker, Sorte
                     if (num.isEmpty()) {
                         continue;
                     }
+                    maxNumber = Math.max(maxNumber, num.getAsLong());
                     if (name.endsWith(FileNames.TEMP_SUFFIX)) {
                         temps.add(p);
                     } else if (name.endsWith(FileNames.LOG_SUFFIX)) {
@@ -57,7 +61,8 @@ record StoreFiles(Path dir, boolean hasManifest, boolean hasCorruptMarker, Sorte
         }
         temps.sort(null);
         quarantines.sort(null);
-        return new StoreFiles(dir, manifest, marker, logs, segs, List.copyOf(temps), List.copyOf(quarantines));
+        return new StoreFiles(dir, manifest, marker, logs, segs, List.copyOf(temps), List.copyOf(quarantines),
+                maxNumber);
     }
 
     /** Whether {@code dir} looks like a store directory: a manifest, or numbered log or segment files. */
