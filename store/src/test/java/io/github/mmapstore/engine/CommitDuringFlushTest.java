@@ -103,11 +103,13 @@ class CommitDuringFlushTest {
             e.awaitFlushForTesting(); // flush 1 is done: its segment waits for a checkpoint
             fillUntilFlushes(e, faults, next, 2);
             assertThat(faults.reached.await(30, TimeUnit.SECONDS)).isTrue();
+            // Release the flush only once this thread is parked: inside commit() waiting for the flush, or,
+            // if commit() returned without waiting, in join() below (then the flush is still held when
+            // commit() decides about its checkpoint, and the log-file check fails).
+            Thread committer = Thread.currentThread();
             Thread releaser = new Thread(() -> {
-                try {
-                    Thread.sleep(200);
-                } catch (InterruptedException ignored) {
-                    // release at once
+                while (committer.getState() != Thread.State.WAITING && committer.getState() != Thread.State.TIMED_WAITING) {
+                    Thread.onSpinWait();
                 }
                 faults.release.countDown();
             });
