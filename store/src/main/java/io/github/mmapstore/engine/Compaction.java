@@ -196,10 +196,6 @@ final class Compaction {
         return new MergeCursor(sources, false);
     }
 
-    List<Segment> inputs() {
-        return inputs;
-    }
-
     /** Whether {@code s} is one of this merge's inputs not yet released or one of its installed outputs. */
     boolean occupies(Segment s) {
         return remaining.contains(s) || installed.contains(s);
@@ -539,7 +535,7 @@ final class Compaction {
     }
 
     /** Gives back this merge's references to the inputs it still holds. */
-    void releaseInputs() {
+    private void releaseInputs() {
         for (Segment s : remaining) {
             s.release();
         }
