@@ -35,11 +35,6 @@ final class Compaction {
 
     private enum Phase { SIZING, WRITING, SEALING, VERIFYING, DONE }
 
-    /**
-     * Bytes a row costs in a segment file beyond its key and value (prefix, two offsets, flag, bloom
-     * bits): how a merge estimates when its output file reaches {@link #fileBytes}.
-     */
-    private static final long ROW_OVERHEAD_BYTES = 26;
     /** Output files written and verified but not yet installed (their sync still running) at most. */
     private static final int MAX_QUEUED = 1;
 
@@ -367,7 +362,7 @@ final class Compaction {
                             fileFirst = c.key();
                         }
                         fileLast = c.key();
-                        if (sizes.keyBytes + sizes.valueBytes + ROW_OVERHEAD_BYTES * sizes.rows >= fileBytes) {
+                        if (sizes.fileBytes() >= fileBytes) {
                             startWriting();
                         }
                     } else {

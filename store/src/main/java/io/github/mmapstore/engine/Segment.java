@@ -49,6 +49,12 @@ final class Segment implements SegmentRows {
     private final long valueOffsetsBase;
     private final long flagsBase;
     private final long bloomBase;
+    /** Bytes per key offset (4 or 8), or 0 when every key has {@link #keyLength} bytes. */
+    private final int keyOffsetBytes;
+    private final long keyLength;
+    /** Bytes per value offset (4 or 8), or 0 when every value slot has {@link #valueLength} bytes. */
+    private final int valueOffsetBytes;
+    private final long valueLength;
     private final long crcTableOffset;
     private final long checkedLength;
     private final AtomicLongArray verifiedPages;
@@ -88,9 +94,9 @@ final class Segment implements SegmentRows {
         if (trailerCrc != Checksums.crc(file, t, 20) || magic != SegmentFormat.MAGIC) {
             throw new CorruptionException(path, t, "segment trailer checksum or magic mismatch");
         }
-        if (version != SegmentFormat.VERSION) {
+        if (version < SegmentFormat.OLDEST_READABLE_VERSION || version > SegmentFormat.VERSION) {
             throw new IncompatibleFormatException("segment " + path + " has format version " + version
-                    + "; this MmapStore reads version " + SegmentFormat.VERSION);
+                    + "; this MmapStore reads versions " + SegmentFormat.OLDEST_READABLE_VERSION + " to " + SegmentFormat.VERSION);
         }
         if (footerOffset < SegmentFormat.HEADER_BYTES || footerLen < 0 || footerOffset + footerLen != t) {
             throw new CorruptionException(path, t, "segment footer position out of range");
@@ -100,7 +106,7 @@ final class Segment implements SegmentRows {
         }
         ByteBuffer f = file.asSlice(footerOffset, footerLen).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
         try {
-            if (f.getInt() != SegmentFormat.VERSION) {
+            if (f.getInt() != version) {
                 throw new CorruptionException(path, footerOffset, "footer version differs from trailer version");
             }
             rows = f.getLong();
@@ -141,19 +147,30 @@ final class Segment implements SegmentRows {
             throw new CorruptionException(path, footerOffset, "footer does not parse: " + e);
         }
         verifiedPages = new AtomicLongArray((int) ((crcTableOffset / SegmentFormat.PAGE_BYTES + 64) / 64));
-        prefixes = column(SegmentFormat.COL_KEY_PREFIX, rows * 8);
-        keyOffsets = column(SegmentFormat.COL_KEY_OFFSETS, (rows + 1) * 8);
         keys = column(SegmentFormat.COL_KEYS, -1);
-        valueOffsets = column(SegmentFormat.COL_VALUE_OFFSETS, (rows + 1) * 8);
         values = column(SegmentFormat.COL_VALUES, -1);
-        flags = column(SegmentFormat.COL_FLAGS, rows);
-        bloom = column(SegmentFormat.COL_BLOOM, -1);
         keysBase = columns.get(SegmentFormat.COL_KEYS)[0];
         valuesBase = columns.get(SegmentFormat.COL_VALUES)[0];
-        prefixesBase = columns.get(SegmentFormat.COL_KEY_PREFIX)[0];
-        keyOffsetsBase = columns.get(SegmentFormat.COL_KEY_OFFSETS)[0];
-        valueOffsetsBase = columns.get(SegmentFormat.COL_VALUE_OFFSETS)[0];
-        flagsBase = columns.get(SegmentFormat.COL_FLAGS)[0];
+        keyOffsetBytes = offsetWidth(SegmentFormat.COL_KEY_OFFSETS, SegmentFormat.COL_KEY_OFFSETS_32, "key");
+        keyOffsets = keyOffsetBytes == 0 ? null : offsetsColumn(SegmentFormat.COL_KEY_OFFSETS, SegmentFormat.COL_KEY_OFFSETS_32);
+        keyOffsetsBase = keyOffsetBytes == 0 ? keysBase : offsetsBase(SegmentFormat.COL_KEY_OFFSETS, SegmentFormat.COL_KEY_OFFSETS_32);
+        keyLength = keyOffsetBytes == 0 ? fixedLength(keys, "key") : -1;
+        valueOffsetBytes = offsetWidth(SegmentFormat.COL_VALUE_OFFSETS, SegmentFormat.COL_VALUE_OFFSETS_32, "value");
+        valueOffsets = valueOffsetBytes == 0 ? null
+                : offsetsColumn(SegmentFormat.COL_VALUE_OFFSETS, SegmentFormat.COL_VALUE_OFFSETS_32);
+        valueOffsetsBase = valueOffsetBytes == 0 ? valuesBase
+                : offsetsBase(SegmentFormat.COL_VALUE_OFFSETS, SegmentFormat.COL_VALUE_OFFSETS_32);
+        valueLength = valueOffsetBytes == 0 ? fixedLength(values, "value") : -1;
+        // Fixed-length keys are their own dense search column; keys of varying length need the prefixes.
+        boolean hasPrefixes = columns.containsKey(SegmentFormat.COL_KEY_PREFIX);
+        prefixes = hasPrefixes || keyOffsetBytes != 0 ? column(SegmentFormat.COL_KEY_PREFIX, rows * 8) : null;
+        prefixesBase = prefixes == null ? keysBase : columns.get(SegmentFormat.COL_KEY_PREFIX)[0];
+        flags = columns.containsKey(SegmentFormat.COL_FLAGS) ? column(SegmentFormat.COL_FLAGS, rows) : null;
+        flagsBase = flags == null ? 0 : columns.get(SegmentFormat.COL_FLAGS)[0];
+        if (flags == null && tombstones != 0) {
+            throw new CorruptionException(path, footerOffset, "footer counts " + tombstones + " tombstones but the segment has no flags column");
+        }
+        bloom = column(SegmentFormat.COL_BLOOM, -1);
         bloomBase = columns.get(SegmentFormat.COL_BLOOM)[0];
         if (bloom.byteSize() == 0 || bloom.byteSize() % BloomFilter.BLOCK_BYTES != 0) {
             throw new CorruptionException(path, footerOffset, "bloom filter column has a bad size");
@@ -172,6 +189,36 @@ final class Segment implements SegmentRows {
             extraBase[i] = col[0];
             extraWidth[i] = c.bytesPerRow();
         }
+    }
+
+    /** Bytes per offset of the key or value column: 8, 4, or 0 when neither offsets column is present. */
+    private int offsetWidth(int id64, int id32, String what) {
+        boolean wide = columns.containsKey(id64);
+        boolean narrow = columns.containsKey(id32);
+        if (wide && narrow) {
+            throw new CorruptionException(path, 0, "segment has both 4- and 8-byte " + what + " offsets");
+        }
+        return wide ? 8 : narrow ? 4 : 0;
+    }
+
+    private MemorySegment offsetsColumn(int id64, int id32) {
+        return columns.containsKey(id64) ? column(id64, (rows + 1) * 8) : column(id32, (rows + 1) * 4);
+    }
+
+    private long offsetsBase(int id64, int id32) {
+        return columns.getOrDefault(id64, columns.get(id32))[0];
+    }
+
+    /** The one length of every row's bytes in a column without offsets: its length over the rows. */
+    private long fixedLength(MemorySegment column, String what) {
+        if (rows == 0) {
+            return 0;
+        }
+        if (column.byteSize() % rows != 0) {
+            throw new CorruptionException(path, 0, what + " column of " + column.byteSize() + " bytes without offsets does not divide into "
+                    + rows + " rows");
+        }
+        return column.byteSize() / rows;
     }
 
     private MemorySegment column(int id, long expectedLength) {
@@ -229,18 +276,13 @@ final class Segment implements SegmentRows {
         return firstKey;
     }
 
-    /** Bytes of the key and value columns: what the rows hold, without the file's own structure. */
+    /**
+     * Bytes of the keys and values: what the rows hold, without the file's own structure (nor the zeroed
+     * value slots of tombstones in a file of fixed-length values).
+     */
     long userBytes() {
-        long n = 0;
-        long[] k = columns.get(SegmentFormat.COL_KEYS);
-        long[] v = columns.get(SegmentFormat.COL_VALUES);
-        if (k != null) {
-            n += k[1];
-        }
-        if (v != null) {
-            n += v[1];
-        }
-        return n;
+        long n = keys.byteSize() + values.byteSize();
+        return valueOffsetBytes == 0 ? n - tombstones * valueLength : n;
     }
 
     byte[] lastKey() {
@@ -374,19 +416,73 @@ final class Segment implements SegmentRows {
     }
 
     long prefix(long row) {
-        return checkedLong(prefixes, prefixesBase, SegmentFormat.PREFIX, row);
+        if (prefixes != null) {
+            return checkedLong(prefixes, prefixesBase, SegmentFormat.PREFIX, row);
+        }
+        long off = row * keyLength;
+        if (keyLength >= 8) {
+            verify(keysBase + off, 8);
+            return keys.get(SegmentFormat.PREFIX, off);
+        }
+        verify(keysBase + off, keyLength);
+        long p = 0;
+        for (int i = 0; i < keyLength; i++) {
+            p |= (keys.get(ValueLayout.JAVA_BYTE, off + i) & 0xFFL) << (56 - 8 * i);
+        }
+        return p;
     }
 
     private long keyStart(long row) {
-        return checkedLong(keyOffsets, keyOffsetsBase, SegmentFormat.U64, row);
+        return switch (keyOffsetBytes) {
+            case 0 -> row * keyLength;
+            case 4 -> checkedU32(keyOffsets, keyOffsetsBase, row);
+            default -> checkedLong(keyOffsets, keyOffsetsBase, SegmentFormat.U64, row);
+        };
     }
 
     private long valueStart(long row) {
-        return checkedLong(valueOffsets, valueOffsetsBase, SegmentFormat.U64, row);
+        return switch (valueOffsetBytes) {
+            case 0 -> row * valueLength;
+            case 4 -> checkedU32(valueOffsets, valueOffsetsBase, row);
+            default -> checkedLong(valueOffsets, valueOffsetsBase, SegmentFormat.U64, row);
+        };
+    }
+
+    private long checkedU32(MemorySegment col, long base, long index) {
+        long off = index * 4;
+        verify(base + off, 4);
+        return Integer.toUnsignedLong(col.get(SegmentFormat.U32, off));
+    }
+
+    /** Where in the file the key of {@code row} starts (for reports of damage). */
+    long keyFileOffset(long row) {
+        return keysBase + keyStart(row);
+    }
+
+    /** Where in the file the search index starts: the prefix column, or the keys when they are all one length. */
+    long indexFileOffset() {
+        return prefixesBase;
+    }
+
+    /** Where in the file the search index holds the prefix of {@code row}'s key. */
+    long prefixFileOffset(long row) {
+        return prefixes != null ? prefixesBase + 8 * row : keyFileOffset(row);
+    }
+
+    /** The file's layout, as the store inspector shows it: how keys and values are found. */
+    String layout() {
+        return describe("keys", keyOffsetBytes, keyLength) + ", " + describe("values", valueOffsetBytes, valueLength);
+    }
+
+    private static String describe(String what, int offsetBytes, long length) {
+        return offsetBytes == 0 ? what + " of " + length + " bytes each" : what + " with " + offsetBytes + "-byte offsets";
     }
 
     @Override
     public boolean isTombstone(long row) {
+        if (flags == null) {
+            return false;
+        }
         verify(flagsBase + row, 1);
         return (flags.get(ValueLayout.JAVA_BYTE, row) & SegmentFormat.FLAG_TOMBSTONE) != 0;
     }

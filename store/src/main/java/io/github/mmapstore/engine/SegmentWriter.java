@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -24,12 +25,21 @@ import java.util.List;
 final class SegmentWriter implements AutoCloseable {
     private static final int BUFFER_BYTES = 64 * 1024;
 
-    /** Totals of the rows to be written; computed by a first pass over the same rows. */
+    /**
+     * Totals of the rows to be written; computed by a first pass over the same rows. They decide the
+     * file's layout too (see {@link SegmentFormat}): fixed-length keys or values need no offsets.
+     */
     static final class Sizes {
         final ColumnExtension extension;
         long rows;
+        long tombstones;
         long keyBytes;
+        /** Stored bytes of the values of the rows that are not tombstones. */
         long valueBytes;
+        private long minKey = Long.MAX_VALUE;
+        private long maxKey = -1;
+        private long minValue = Long.MAX_VALUE;
+        private long maxValue = -1;
 
         Sizes(ColumnExtension extension) {
             this.extension = extension;
@@ -39,17 +49,77 @@ final class SegmentWriter implements AutoCloseable {
         void addStored(byte[] key, long storedLength) {
             rows++;
             keyBytes += key.length;
+            minKey = Math.min(minKey, key.length);
+            maxKey = Math.max(maxKey, key.length);
             if (storedLength >= 0) {
                 valueBytes += storedLength;
+                minValue = Math.min(minValue, storedLength);
+                maxValue = Math.max(maxValue, storedLength);
+            } else {
+                tombstones++;
             }
         }
 
         void add(byte[] key, byte[] valueOrNull) {
-            rows++;
-            keyBytes += key.length;
-            if (valueOrNull != null) {
-                valueBytes += extension == null ? valueOrNull.length : extension.storedLength(valueOrNull);
+            addStored(key, valueOrNull == null ? -1
+                    : extension == null ? valueOrNull.length : extension.storedLength(valueOrNull));
+        }
+
+        /** The length of every key, or -1 when they differ (then the file holds key offsets). */
+        long fixedKeyLength() {
+            return rows > 0 && minKey == maxKey ? minKey : -1;
+        }
+
+        /** Bytes per key offset: 0 for fixed-length keys, else 4, or 8 for a key column over 4 GiB. */
+        int keyOffsetBytes() {
+            return fixedKeyLength() >= 0 ? 0 : keyBytes <= SegmentFormat.MAX_OFFSET_32 ? 4 : 8;
+        }
+
+        /**
+         * The length of every value's slot, or -1 when the file holds value offsets: when the values that
+         * are not tombstones all have one length, and the tombstones' zeroed slots cost less than offsets.
+         */
+        long fixedValueLength() {
+            long present = rows - tombstones;
+            if (present > 0 && minValue != maxValue) {
+                return -1;
             }
+            long length = present == 0 ? 0 : minValue;
+            long offsets = (rows + 1) * (valueBytes <= SegmentFormat.MAX_OFFSET_32 ? 4L : 8L);
+            return tombstones * length <= offsets ? length : -1;
+        }
+
+        /** Bytes per value offset: 0 for fixed-length slots, else 4, or 8 for a value column over 4 GiB. */
+        int valueOffsetBytes() {
+            return fixedValueLength() >= 0 ? 0 : valueBytes <= SegmentFormat.MAX_OFFSET_32 ? 4 : 8;
+        }
+
+        /** Bytes of the value column: the values, and a zeroed slot per tombstone when slots are fixed. */
+        long valueColumnBytes() {
+            long fixed = fixedValueLength();
+            return fixed > 0 ? valueBytes + tombstones * fixed : valueBytes;
+        }
+
+        /**
+         * About the size of the file these rows make (every column, the bloom filter and page checksums,
+         * not the few hundred bytes of alignment, footer and trailer): where a merge cuts its output files.
+         */
+        long fileBytes() {
+            long n = SegmentFormat.HEADER_BYTES + keyBytes + valueColumnBytes() + BloomFilter.bytesFor(rows);
+            int keyOffsets = keyOffsetBytes();
+            if (keyOffsets > 0) {
+                n += rows * 8 + (rows + 1) * keyOffsets;
+            }
+            n += (rows + 1) * valueOffsetBytes();
+            if (tombstones > 0) {
+                n += rows;
+            }
+            if (extension != null) {
+                for (ColumnExtension.Column c : extension.columns()) {
+                    n += rows * c.bytesPerRow();
+                }
+            }
+            return n + n / SegmentFormat.PAGE_BYTES * 4;
         }
     }
 
@@ -87,6 +157,20 @@ final class SegmentWriter implements AutoCloseable {
         void putLong(long v) throws IOException {
             ensure(8);
             buf.putLong(v);
+        }
+
+        void putInt(int v) throws IOException {
+            ensure(4);
+            buf.putInt(v);
+        }
+
+        /** One offset of an offsets column: 4 or 8 bytes wide. */
+        void putOffset(long v, int width) throws IOException {
+            if (width == 4) {
+                putInt((int) v);
+            } else {
+                putLong(v);
+            }
         }
 
         void putLongBigEndian(long v) throws IOException {
@@ -127,6 +211,8 @@ final class SegmentWriter implements AutoCloseable {
     private final Path temp;
     private final FileChannel ch;
     private final Sizes sizes;
+    /** The columns this file has, in file order (structural columns only where the layout needs them). */
+    private final List<Column> dataColumns = new ArrayList<>();
     private final Column prefixes;
     private final Column keyOffsets;
     private final Column keys;
@@ -135,6 +221,11 @@ final class SegmentWriter implements AutoCloseable {
     private final Column flags;
     private final Column[] extra;
     private final ByteBuffer[] extraRows;
+    private final long fixedKeyLength;
+    private final int keyOffsetBytes;
+    private final long fixedValueLength;
+    private final int valueOffsetBytes;
+    private final byte[] emptySlot;
     private final long bloomOffset;
     private final byte[] bloom;
     private final long crcTableOffset;
@@ -145,47 +236,58 @@ final class SegmentWriter implements AutoCloseable {
     private byte[] firstKey;
     private byte[] lastKey;
     private boolean finished;
+    private long end = SegmentFormat.HEADER_BYTES;
 
     SegmentWriter(Path dir, long number, Sizes sizes) throws IOException {
         this.dir = dir;
         this.number = number;
         this.sizes = sizes;
         this.temp = FileNames.segmentTemp(dir, number);
-        long off = SegmentFormat.HEADER_BYTES;
-        prefixes = new Column(SegmentFormat.COL_KEY_PREFIX, off = SegmentFormat.align(off), sizes.rows * 8);
-        off += prefixes.length;
-        keyOffsets = new Column(SegmentFormat.COL_KEY_OFFSETS, off = SegmentFormat.align(off), (sizes.rows + 1) * 8);
-        off += keyOffsets.length;
-        keys = new Column(SegmentFormat.COL_KEYS, off = SegmentFormat.align(off), sizes.keyBytes);
-        off += keys.length;
-        valueOffsets = new Column(SegmentFormat.COL_VALUE_OFFSETS, off = SegmentFormat.align(off), (sizes.rows + 1) * 8);
-        off += valueOffsets.length;
-        values = new Column(SegmentFormat.COL_VALUES, off = SegmentFormat.align(off), sizes.valueBytes);
-        off += values.length;
-        flags = new Column(SegmentFormat.COL_FLAGS, off = SegmentFormat.align(off), sizes.rows);
-        off += flags.length;
+        fixedKeyLength = sizes.fixedKeyLength();
+        keyOffsetBytes = sizes.keyOffsetBytes();
+        fixedValueLength = sizes.fixedValueLength();
+        valueOffsetBytes = sizes.valueOffsetBytes();
+        emptySlot = fixedValueLength > 0 && sizes.tombstones > 0 ? new byte[(int) fixedValueLength] : null;
+        prefixes = keyOffsetBytes == 0 ? null : column(SegmentFormat.COL_KEY_PREFIX, SegmentFormat.ALIGN, sizes.rows * 8);
+        keyOffsets = keyOffsetBytes == 0 ? null : column(keyOffsetBytes == 4 ? SegmentFormat.COL_KEY_OFFSETS_32
+                : SegmentFormat.COL_KEY_OFFSETS, SegmentFormat.ALIGN, (sizes.rows + 1) * keyOffsetBytes);
+        keys = column(SegmentFormat.COL_KEYS, SegmentFormat.ALIGN, sizes.keyBytes);
+        valueOffsets = valueOffsetBytes == 0 ? null : column(valueOffsetBytes == 4 ? SegmentFormat.COL_VALUE_OFFSETS_32
+                : SegmentFormat.COL_VALUE_OFFSETS, SegmentFormat.ALIGN, (sizes.rows + 1) * valueOffsetBytes);
+        values = column(SegmentFormat.COL_VALUES, SegmentFormat.ALIGN, sizes.valueColumnBytes());
+        flags = sizes.tombstones == 0 ? null : column(SegmentFormat.COL_FLAGS, SegmentFormat.ALIGN, sizes.rows);
         List<ColumnExtension.Column> specs = sizes.extension == null ? List.of() : sizes.extension.columns();
         extra = new Column[specs.size()];
         extraRows = new ByteBuffer[specs.size()];
         for (int i = 0; i < specs.size(); i++) {
             ColumnExtension.Column c = specs.get(i);
-            long a = Math.max(SegmentFormat.ALIGN, c.alignment());
-            off = (off + a - 1) & -a;
-            extra[i] = new Column(c.id(), off, sizes.rows * c.bytesPerRow());
+            extra[i] = column(c.id(), Math.max(SegmentFormat.ALIGN, c.alignment()), sizes.rows * c.bytesPerRow());
             extraRows[i] = ByteBuffer.allocate(c.bytesPerRow()).order(ByteOrder.LITTLE_ENDIAN);
-            off += extra[i].length;
         }
         long bloomBytes = BloomFilter.bytesFor(sizes.rows);
         if (bloomBytes > Integer.MAX_VALUE - 64) {
             throw new IllegalArgumentException("segment of " + sizes.rows + " rows is too large for one bloom filter");
         }
-        bloomOffset = SegmentFormat.align(off);
+        bloomOffset = SegmentFormat.align(end);
         bloom = new byte[(int) bloomBytes];
         crcTableOffset = SegmentFormat.align(bloomOffset + bloomBytes);
         ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.READ);
-        keyOffsets.putLong(0);
-        valueOffsets.putLong(0);
+        if (keyOffsets != null) {
+            keyOffsets.putOffset(0, keyOffsetBytes);
+        }
+        if (valueOffsets != null) {
+            valueOffsets.putOffset(0, valueOffsetBytes);
+        }
+    }
+
+    /** Places the next column after the previous one, at the given alignment. */
+    private Column column(int id, long alignment, long length) {
+        long offset = (end + alignment - 1) & -alignment;
+        Column c = new Column(id, offset, length);
+        dataColumns.add(c);
+        end = offset + length;
+        return c;
     }
 
     long number() {
@@ -200,24 +302,44 @@ final class SegmentWriter implements AutoCloseable {
         if (rows == sizes.rows) {
             throw new IllegalStateException("more rows than sized (" + sizes.rows + ")");
         }
+        if (fixedKeyLength >= 0 && key.length != fixedKeyLength) {
+            throw new IllegalStateException("a key of " + key.length + " bytes where the sizes pass found only keys of "
+                    + fixedKeyLength);
+        }
         if (firstKey == null) {
             firstKey = key;
         }
         lastKey = key;
-        prefixes.putLongBigEndian(KeyOrder.prefix(key));
+        if (prefixes != null) {
+            prefixes.putLongBigEndian(KeyOrder.prefix(key));
+        }
         keys.put(key);
         keyPos += key.length;
-        keyOffsets.putLong(keyPos);
+        if (keyOffsets != null) {
+            keyOffsets.putOffset(keyPos, keyOffsetBytes);
+        }
         for (ByteBuffer row : extraRows) {
             java.util.Arrays.fill(row.array(), (byte) 0);
             row.clear();
         }
         if (valueOrNull == null) {
+            if (flags == null) {
+                throw new IllegalStateException("a tombstone where the sizes pass found none");
+            }
             flags.put(SegmentFormat.FLAG_TOMBSTONE);
             tombstones++;
+            if (emptySlot != null) {
+                values.put(emptySlot);
+            }
         } else {
-            flags.put((byte) 0);
+            if (flags != null) {
+                flags.put((byte) 0);
+            }
             byte[] stored = sizes.extension == null ? valueOrNull : sizes.extension.split(valueOrNull, extraRows);
+            if (fixedValueLength >= 0 && stored.length != fixedValueLength) {
+                throw new IllegalStateException("a value of " + stored.length + " bytes where the sizes pass found only values of "
+                        + fixedValueLength);
+            }
             values.put(stored);
             valuePos += stored.length;
         }
@@ -225,7 +347,9 @@ final class SegmentWriter implements AutoCloseable {
             extraRows[i].clear();
             extra[i].putRow(extraRows[i]);
         }
-        valueOffsets.putLong(valuePos);
+        if (valueOffsets != null) {
+            valueOffsets.putOffset(valuePos, valueOffsetBytes);
+        }
         BloomFilter.add(bloom, KeyHash.hash(key));
         rows++;
     }
@@ -245,7 +369,7 @@ final class SegmentWriter implements AutoCloseable {
         return complete(fsync);
     }
 
-    private List<Column> dataColumns;
+    private boolean sealing;
     private Arena sealArena;
     private MemorySegment sealMap;
     private ByteBuffer table;
@@ -257,7 +381,7 @@ final class SegmentWriter implements AutoCloseable {
      * true when every page has its checksum. Lets a compaction finish a large output in bounded steps.
      */
     boolean seal(long deadline) throws IOException {
-        if (dataColumns == null) {
+        if (!sealing) {
             sealData();
         }
         while (nextPage < pageCount) {
@@ -272,7 +396,7 @@ final class SegmentWriter implements AutoCloseable {
     }
 
     private void sealData() throws IOException {
-        if (rows != sizes.rows || keyPos != sizes.keyBytes || valuePos != sizes.valueBytes) {
+        if (rows != sizes.rows || tombstones != sizes.tombstones || keyPos != sizes.keyBytes || valuePos != sizes.valueBytes) {
             throw new IllegalStateException("segment rows differ from their sizes pass: " + rows + " rows vs " + sizes.rows);
         }
         if (rows == 0) {
@@ -282,9 +406,7 @@ final class SegmentWriter implements AutoCloseable {
         header.putLong(SegmentFormat.MAGIC).putInt(SegmentFormat.VERSION).putInt(SegmentFormat.PAGE_BYTES).putLong(rows);
         header.clear();
         writeFully(header, 0);
-        List<Column> cols = new java.util.ArrayList<>(List.of(prefixes, keyOffsets, keys, valueOffsets, values, flags));
-        cols.addAll(List.of(extra));
-        for (Column c : cols) {
+        for (Column c : dataColumns) {
             c.drain();
             if (c.written != c.length) {
                 throw new IllegalStateException("column " + c.id + " wrote " + c.written + " of " + c.length + " bytes");
@@ -292,15 +414,15 @@ final class SegmentWriter implements AutoCloseable {
         }
         writeFully(ByteBuffer.wrap(bloom), bloomOffset);
         // Pad the alignment gaps so every checked byte exists in the file.
-        long end = SegmentFormat.HEADER_BYTES;
-        for (Column c : cols) {
-            if (c.offset > end) {
-                writeFully(ByteBuffer.allocate((int) (c.offset - end)), end);
+        long at = SegmentFormat.HEADER_BYTES;
+        for (Column c : dataColumns) {
+            if (c.offset > at) {
+                writeFully(ByteBuffer.allocate((int) (c.offset - at)), at);
             }
-            end = c.offset + c.length;
+            at = c.offset + c.length;
         }
-        if (bloomOffset > end) {
-            writeFully(ByteBuffer.allocate((int) (bloomOffset - end)), end);
+        if (bloomOffset > at) {
+            writeFully(ByteBuffer.allocate((int) (bloomOffset - at)), at);
         }
         // Pad to the checksum table so every checked byte exists in the file.
         long padFrom = bloomOffset + bloom.length;
@@ -314,12 +436,12 @@ final class SegmentWriter implements AutoCloseable {
         // and closes), so a later step or the abandoning close() may run on another thread.
         sealArena = Arena.ofShared();
         sealMap = ch.map(FileChannel.MapMode.READ_ONLY, 0, crcTableOffset, sealArena);
-        dataColumns = cols;
+        sealing = true;
     }
 
     /** Writes checksum table, footer and trailer, syncs, and renames the file to its final name. */
     Path complete(boolean fsync) throws IOException {
-        if (dataColumns == null || nextPage < pageCount) {
+        if (!sealing || nextPage < pageCount) {
             throw new IllegalStateException("complete() before seal() finished");
         }
         sealArena.close();

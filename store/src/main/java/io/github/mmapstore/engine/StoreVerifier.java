@@ -263,11 +263,11 @@ public final class StoreVerifier {
                     first = key;
                 }
                 if (prev != null && KeyOrder.compare(prev, key) >= 0) {
-                    add(severity, p, cols.get(SegmentFormat.COL_KEY_OFFSETS)[0] + 8 * row, "key of row " + row + " is not above the key before it");
+                    add(severity, p, s.keyFileOffset(row), "key of row " + row + " is not above the key before it");
                     return;
                 }
                 if (s.prefix(row) != KeyOrder.prefix(key)) {
-                    add(severity, p, cols.get(SegmentFormat.COL_KEY_PREFIX)[0] + 8 * row, "prefix index disagrees with the key of row " + row);
+                    add(severity, p, s.prefixFileOffset(row), "prefix index disagrees with the key of row " + row);
                     return;
                 }
                 if (!s.mightContain(key, KeyHash.hash(key))) {
@@ -275,7 +275,7 @@ public final class StoreVerifier {
                     return;
                 }
                 if (s.find(key) != row) {
-                    add(severity, p, cols.get(SegmentFormat.COL_KEY_PREFIX)[0], "index lookup of the key of row " + row + " does not find it");
+                    add(severity, p, s.indexFileOffset(), "index lookup of the key of row " + row + " does not find it");
                     return;
                 }
                 if (s.isTombstone(row)) {
