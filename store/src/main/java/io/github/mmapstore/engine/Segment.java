@@ -155,6 +155,13 @@ final class Segment implements SegmentRows {
         keyOffsets = keyOffsetBytes == 0 ? null : offsetsColumn(SegmentFormat.COL_KEY_OFFSETS, SegmentFormat.COL_KEY_OFFSETS_32);
         keyOffsetsBase = keyOffsetBytes == 0 ? keysBase : offsetsBase(SegmentFormat.COL_KEY_OFFSETS, SegmentFormat.COL_KEY_OFFSETS_32);
         keyLength = keyOffsetBytes == 0 ? fixedLength(keys, "key") : -1;
+        // A key column that divides into the rows by another length than the keys have would hand out cut
+        // or joined keys without any checksum failing; the footer's first and last key tell the length.
+        if (keyOffsetBytes == 0 && rows > 0 && (firstKey.length != keyLength || lastKey.length != keyLength)) {
+            throw new CorruptionException(path, keysBase, "key column of " + keys.byteSize() + " bytes without offsets makes keys of "
+                    + keyLength + " bytes, but the footer's first and last keys have " + firstKey.length + " and "
+                    + lastKey.length + " bytes");
+        }
         valueOffsetBytes = offsetWidth(SegmentFormat.COL_VALUE_OFFSETS, SegmentFormat.COL_VALUE_OFFSETS_32, "value");
         valueOffsets = valueOffsetBytes == 0 ? null
                 : offsetsColumn(SegmentFormat.COL_VALUE_OFFSETS, SegmentFormat.COL_VALUE_OFFSETS_32);
