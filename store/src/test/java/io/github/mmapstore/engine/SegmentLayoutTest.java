@@ -415,6 +415,85 @@ class SegmentLayoutTest {
         assertThat(StoreVerifier.verify(dir).findings()).isEmpty();
     }
 
+    @Provide
+    Arbitrary<List<RowSet>> rowSetLists() {
+        return rowSets().list().ofMinSize(2).ofMaxSize(4);
+    }
+
+    /**
+     * Merges of segments in different layouts: each row set is one flush (its tombstones delete, and it
+     * overwrites a few keys of the sets before it with values of its own length policy), then compaction
+     * runs to the end, with outputs cut into files of about 4 KiB or not cut. Every file the merge wrote
+     * holds exactly the structural columns its own rows call for, the engine reads the model's state
+     * before and after a reopen, and the verifier finds nothing.
+     */
+    @Property(tries = 40, edgeCases = EdgeCasesMode.MIXIN, afterFailure = AfterFailureMode.SAMPLE_FIRST)
+    void compactionWritesEveryOutputInTheLayoutOfItsRows(@ForAll("rowSetLists") List<RowSet> sets,
+                                                         @ForAll boolean cutFiles) throws IOException {
+        EngineConfig config = EngineConfig.defaults().withFsync(false).withCompactionTrigger(2);
+        if (cutFiles) {
+            config = config.withCompactionFileBytes(4096);
+        }
+        TreeMap<byte[], byte[]> model = new TreeMap<>(ORDER);
+        try (StoreEngine e = StoreEngine.open(dir, config)) {
+            List<byte[]> earlier = new ArrayList<>();
+            for (RowSet set : sets) {
+                Random rnd = new Random(set.seed);
+                for (Map.Entry<byte[], byte[]> row : set.rows.entrySet()) {
+                    if (row.getValue() == null) {
+                        e.delete(row.getKey());
+                        model.remove(row.getKey());
+                    } else {
+                        e.put(row.getKey(), row.getValue());
+                        model.put(row.getKey(), row.getValue());
+                    }
+                }
+                for (int i = 0; i < Math.min(20, earlier.size()); i++) {
+                    byte[] key = earlier.get(rnd.nextInt(earlier.size()));
+                    byte[] value = new byte[set.valueLength >= 0 ? set.valueLength : rnd.nextInt(301)];
+                    rnd.nextBytes(value);
+                    e.put(key, value);
+                    model.put(key, value);
+                }
+                earlier.addAll(set.rows.keySet());
+                e.commit(new byte[] {1});
+                e.flush();
+                e.commit(new byte[] {2});
+            }
+            while (e.compact(Long.MAX_VALUE)) {
+                // until no compaction work is left
+            }
+            assertContent(e, model);
+        }
+        try (StoreSnapshot snap = StoreSnapshot.open(dir, null)) {
+            Statistics.label("files after compaction").collect(snap.segments().size() > 1 ? "several" : snap.segments().size() == 1 ? "one" : "none");
+            Statistics.label("files after compaction").coverage(c -> c.check("several").count(n -> n > 0));
+            for (StoreSnapshot.SegmentInfo info : snap.segments()) {
+                Segment s = Segment.open(info.file(), info.number());
+                try {
+                    TreeMap<byte[], byte[]> rows = new TreeMap<>(ORDER);
+                    for (long row = 0; row < s.rows(); row++) {
+                        rows.put(s.key(row), s.value(row));
+                    }
+                    RowSet own = new RowSet(-1, -1, Tombstones.NONE, 0, rows);
+                    Map<Integer, Long> actual = new TreeMap<>();
+                    s.columnDirectory().forEach((id, c) -> {
+                        if (id != SegmentFormat.COL_BLOOM) {
+                            actual.put(id, c[1]);
+                        }
+                    });
+                    assertThat(actual).as("columns of %s", info.file().getFileName()).isEqualTo(expectedColumns(own));
+                } finally {
+                    s.release();
+                }
+            }
+        }
+        assertThat(StoreVerifier.verify(dir).findings()).isEmpty();
+        try (StoreEngine e = StoreEngine.open(dir, config)) {
+            assertContent(e, model);
+        }
+    }
+
     static void assertContent(StoreEngine e, TreeMap<byte[], byte[]> model) {
         List<KeyValue> all = new ArrayList<>();
         try (EngineIterator it = e.all()) {
