@@ -38,7 +38,7 @@ final class CompactionPolicy {
     enum Reason { SPACE, READ }
 
     /** Garbage may use at most this share of the room between the floor and the bound before a full merge. */
-    static final double START_SHARE = 0.4;
+    static final double START_SHARE = 0.6;
     /** Least room over the floor (as a share of it) garbage gets, however tight the bound. */
     static final double MIN_ROOM = 0.1;
 
@@ -90,7 +90,8 @@ final class CompactionPolicy {
             }
             Estimate e = estimateGroup(group, samples, maxSpaceAmplification, reservedBytes);
             if (e.debt() >= 0) {
-                return new Plan(group, true, Reason.SPACE);
+                List<Segment> upper = upperIfCheaper(group, samples);
+                return upper != null ? new Plan(upper, false, Reason.SPACE) : new Plan(group, true, Reason.SPACE);
             }
         }
         for (List<Segment> group : groups.values()) {
@@ -102,6 +103,40 @@ final class CompactionPolicy {
             }
         }
         return null;
+    }
+
+    /**
+     * Every segment above the partition's bottom sorted run, when merging them wins back at least as much
+     * garbage per byte written as a full merge would; else null. Under a skewed write load the runs above
+     * the bottom are where most garbage is (hot keys rewritten flush after flush) while the bottom run,
+     * most of the bytes, holds little: merging them is the cheap way back under the start of the bound,
+     * and the full merge waits until the bottom's own garbage (its rows shadowed by the newer runs)
+     * makes it the better deal. Needs two runs above the bottom: one run alone has nothing to merge away.
+     */
+    static List<Segment> upperIfCheaper(List<Segment> group, LiveSamples samples) {
+        List<List<Segment>> runs = sortedRuns(group);
+        if (runs.size() < 3) {
+            return null;
+        }
+        int upperCount = group.size() - runs.get(runs.size() - 1).size();
+        double upperBytes = 0;
+        double upperFloor = 0;
+        double allBytes = 0;
+        double allFloor = 0;
+        for (int i = 0; i < group.size(); i++) {
+            Segment s = group.get(i);
+            double floor = s.fileSize() * samples.liveFraction(s, group.subList(0, i));
+            if (i < upperCount) {
+                upperBytes += s.fileSize();
+                upperFloor += floor;
+            }
+            allBytes += s.fileSize();
+            allFloor += floor;
+        }
+        double upperGarbage = upperBytes - upperFloor;
+        double allGarbage = allBytes - allFloor;
+        boolean cheaper = upperGarbage > 0 && upperGarbage * allFloor >= allGarbage * upperFloor;
+        return cheaper ? List.copyOf(group.subList(0, upperCount)) : null;
     }
 
     private static boolean hasTombstones(List<Segment> group) {
