@@ -25,6 +25,15 @@ import java.time.Duration;
  *   <li>Otherwise the base budget; after a quiet step a backed-off budget doubles back towards it.</li>
  * </ul>
  *
+ * <p><b>Slices between writes.</b> A store in debt under a sustained write load would otherwise pay its
+ * whole share in the steps of its commits: with Kafka's 100 ms exactly-once commit interval and half the
+ * thread, every commit took 100 ms and more (up to 1 s at the bound), a stall of the whole task. Instead
+ * the store asks every few dozen writes ({@link #sliceNanos}) whether it owes compaction time: the same
+ * share of the time since it last asked, less what slices and steps ran meanwhile. It runs what it
+ * owes in slices of at most {@link #MAX_SLICE_NANOS}, and the commit's step then takes only what slices
+ * left unpaid (at least the doubling catch-up budget). The work is the same; it comes as a sub-millisecond
+ * pause every few milliseconds of writing instead of one long commit.
+ *
  * <p>Time comes from the caller (a nanosecond clock reading), so that the policy is testable without
  * sleeping. Not thread-safe: one stream thread owns a store.
  */
@@ -39,6 +48,10 @@ final class CompactionPacer {
     static final double MAX_SHARE = 0.95;
     /** Longest step a store behind its bound takes. */
     static final long MAX_BEHIND_NANOS = 1_000_000_000L;
+    /** Longest compaction slice one write runs for a store in debt. */
+    static final long MAX_SLICE_NANOS = 1_000_000L;
+    /** Least compaction time owed before a write runs a slice (a slice costs a clock read and a plan). */
+    static final long MIN_SLICE_NANOS = 250_000L;
 
     private final long baseNanos;
     private final long idleNanos;
@@ -52,6 +65,11 @@ final class CompactionPacer {
     private long lastBudget;
     private long lastStepAt = Long.MIN_VALUE;
     private boolean lastIdle;
+    /** Compaction time a store in debt owes: its share of the time, less what slices and steps ran. */
+    private long sliceOwed;
+    private long sliceAccountedAt = Long.MIN_VALUE;
+    /** Compaction time slices ran since the last step: the step's share is what they left. */
+    private long slicedSinceStep;
 
     CompactionPacer(Duration base, Duration idleBudget, Duration idleAfter, long busyWrites) {
         if (base.isNegative() || idleBudget.isNegative() || idleAfter.isNegative()) {
@@ -99,12 +117,18 @@ final class CompactionPacer {
         if (behind) {
             backoff = 0;
             catchUp = Math.min(MAX_CATCH_UP, catchUp + 1);
-            double fraction = BEHIND_SHARE + (MAX_SHARE - BEHIND_SHARE) * Math.min(1, debt);
-            long share = Math.min(MAX_BEHIND_NANOS, (long) (sinceLast * fraction));
+            long share = Math.min(MAX_BEHIND_NANOS, (long) (sinceLast * share(debt)));
+            if (slicedSinceStep > 0) {
+                // writes are paying the share in slices: the step takes what they left, no catch-up
+                lastBudget = Math.max(baseNanos, share - slicedSinceStep);
+                slicedSinceStep = 0;
+                return lastBudget;
+            }
             lastBudget = Math.max(baseNanos << catchUp, share);
             return lastBudget;
         }
         catchUp = -1;
+        slicedSinceStep = 0;
         if (written >= busyWrites) {
             backoff = Math.min(MAX_BACKOFF, backoff + 1);
         } else if (backoff > 0) {
@@ -114,8 +138,46 @@ final class CompactionPacer {
         return lastBudget;
     }
 
+    /** Share of the thread's time a store in debt {@code debt} (at least 0) gives to compaction. */
+    private static double share(double debt) {
+        return BEHIND_SHARE + (MAX_SHARE - BEHIND_SHARE) * Math.min(1, debt);
+    }
+
+    /**
+     * How long a compaction slice the write about to run should take first (0: none), at
+     * {@code nowNanos} with compaction debt {@code debt}. Only a store in debt runs slices, and only
+     * with a base budget (compaction on); what a slice took goes to {@link #sliceTook}.
+     */
+    long sliceNanos(long nowNanos, double debt) {
+        if (debt < 0 || baseNanos == 0) {
+            sliceOwed = 0;
+            sliceAccountedAt = nowNanos;
+            return 0;
+        }
+        if (sliceAccountedAt != Long.MIN_VALUE) {
+            sliceOwed = Math.min(MAX_BEHIND_NANOS, sliceOwed + (long) ((nowNanos - sliceAccountedAt) * share(debt)));
+        }
+        sliceAccountedAt = nowNanos;
+        return sliceOwed >= MIN_SLICE_NANOS ? Math.min(sliceOwed, MAX_SLICE_NANOS) : 0;
+    }
+
+    /**
+     * Compaction time ran: what the store owes goes down, below zero too (a long step is credit the
+     * next writes do not pay again), at most {@link #MAX_BEHIND_NANOS} either way.
+     */
+    private void pay(long nanos) {
+        sliceOwed = Math.max(-MAX_BEHIND_NANOS, sliceOwed - nanos);
+    }
+
+    /** What a slice took: paid off what the store owes, and left out of its next step's share. */
+    void sliceTook(long nanos) {
+        pay(nanos);
+        slicedSinceStep += nanos;
+    }
+
     /** What the step given {@code budgetNanos} took: a step that overran twice its budget counts as load. */
     void stepTook(long nanos, long budgetNanos) {
+        pay(nanos);
         if (!lastIdle && catchUp < 0 && budgetNanos > 0 && nanos > 2 * budgetNanos) {
             backoff = Math.min(MAX_BACKOFF, backoff + 1);
         }

@@ -254,6 +254,10 @@ final class StoreCore {
         if (maintenance != null) {
             maintenance.onTaskThread();
         }
+        if (--writesToSliceCheck <= 0) {
+            writesToSliceCheck = WRITES_PER_SLICE_CHECK;
+            compactionSlice();
+        }
         if (watcher == null) {
             return;
         }
@@ -455,34 +459,65 @@ final class StoreCore {
         compactStep(punctuationPacer);
     }
 
+    /**
+     * A slice of compaction before a write, when the store is in compaction debt and owes the time (see
+     * {@link CompactionPacer#sliceNanos}): a store under a sustained write load pays its compaction
+     * share in sub-millisecond pauses between writes instead of in long steps at its commits. Not for a
+     * store a punctuator steps ({@link MmapCompaction}: its schedule is the user's), nor with compaction off.
+     */
+    private void compactionSlice() {
+        StoreEngine e = engine;
+        if (punctuated || e == null || !open || config.compactionBudget().isZero()) {
+            return;
+        }
+        long start = clock.getAsLong();
+        guardCompaction(() -> {
+            long slice = pacer.sliceNanos(start, e.compactionDebt());
+            if (slice > 0) {
+                e.compact(slice);
+                pacer.sliceTook(clock.getAsLong() - start);
+            }
+        });
+    }
+
     private void compactStep(CompactionPacer p) {
         StoreEngine e = engine;
         if (e == null || !open) {
             return; // a lazily opened segmented store with nothing written yet
         }
         long start = clock.getAsLong();
-        try {
+        guardCompaction(() -> {
             long budget = p.budgetNanos(start, e.lastSequence(), e.compactionDebt());
             lastBudgetNanos = budget;
-            if (budget <= 0) {
-                return;
+            if (budget > 0) {
+                e.compact(budget);
+                p.stepTook(clock.getAsLong() - start, budget);
             }
-            e.compact(budget);
+        });
+    }
+
+    /** Runs compaction work (a step or a slice), acting on damage it finds. */
+    private void guardCompaction(Runnable work) {
+        try {
+            work.run();
         } catch (CorruptionException damage) {
-            // Compaction is optional work: the commit that ran it has succeeded. The engine has stopped and
-            // left its note; on the task's thread make Kafka reopen the task now, elsewhere (Kafka's startup
-            // pre-open, the restoring thread) leave it to the next open or the maintenance punctuation.
+            // Compaction is optional work: the commit that ran it has succeeded (a write that ran a slice
+            // fails next, on the stopped engine). The engine has stopped and left its note; on the task's
+            // thread make Kafka reopen the task now, elsewhere (Kafka's startup pre-open, the restoring
+            // thread) leave it to the next open or the maintenance punctuation.
             if (maintenance != null && maintenance.onTaskThreadNow()) {
                 throw maintenance.rebuild(name, damage);
             }
             LOG.error("MmapStore {}: compaction found damage ({}); the store will be rebuilt from its changelog "
                     + "when its task reopens it", name, damage.getMessage());
-            return;
         } catch (EngineException ex) {
             throw translate("compacting", ex);
         }
-        p.stepTook(clock.getAsLong() - start, lastBudgetNanos);
     }
+
+    /** Writes between two looks at whether the store owes compaction time (a clock read, a cached estimate). */
+    static final int WRITES_PER_SLICE_CHECK = 64;
+    private int writesToSliceCheck = WRITES_PER_SLICE_CHECK;
 
     /** Replaces the nanosecond clock the pacer reads (tests). */
     void clock(java.util.function.LongSupplier nanos) {

@@ -110,4 +110,52 @@ class CompactionPacerTest {
         assertThatThrownBy(() -> new CompactionPacer(Duration.ofMillis(1), Duration.ZERO, Duration.ZERO, 0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("busyWrites");
     }
+
+    static final long US = 1_000;
+
+    @Test
+    void aStoreOutOfDebtRunsNoSlices() {
+        assertThat(pacer.sliceNanos(0, -1)).isZero();
+        assertThat(pacer.sliceNanos(500 * MS, -0.1)).isZero();
+    }
+
+    @Test
+    void aStoreInDebtRunsItsShareOfTheTimeInSlicesBetweenWrites() {
+        assertThat(pacer.sliceNanos(0, 0)).as("the first look only starts the account").isZero();
+        assertThat(pacer.sliceNanos(400 * US, 0)).as("0.2 ms owed: below the least slice").isZero();
+        assertThat(pacer.sliceNanos(1 * MS, 0)).as("half of 1 ms").isEqualTo(500 * US);
+        pacer.sliceTook(500 * US);
+        assertThat(pacer.sliceNanos(1_200 * US, 0)).as("paid: 0.1 ms owed").isZero();
+        assertThat(pacer.sliceNanos(2 * MS, 1)).as("at the bound: 0.1 + 0.95 * 0.8 ms").isEqualTo(860 * US);
+        pacer.sliceTook(860 * US);
+        assertThat(pacer.sliceNanos(12 * MS, 0)).as("owed 5 ms: one slice is at most 1 ms").isEqualTo(CompactionPacer.MAX_SLICE_NANOS);
+        pacer.sliceTook(MS);
+        assertThat(pacer.sliceNanos(12 * MS, 0)).as("the rest in the next slices").isEqualTo(MS);
+        assertThat(pacer.sliceNanos(13 * MS, -1)).as("debt paid: nothing owed any more").isZero();
+        assertThat(pacer.sliceNanos(14 * MS, 0)).as("a new debt starts a new account").isEqualTo(500 * US);
+    }
+
+    @Test
+    void theCommitStepTakesOnlyWhatTheSlicesLeft() {
+        pacer.budgetNanos(0, 0, -1);
+        pacer.sliceNanos(0, 0);
+        for (int i = 1; i <= 90; i++) {
+            long slice = pacer.sliceNanos(i * MS, 0);
+            pacer.sliceTook(slice);
+        }
+        assertThat(pacer.budgetNanos(100 * MS, 90_000, 0)).as("50 ms owed, 45 paid in slices; never below the base")
+                .isEqualTo(8 * MS);
+        pacer.stepTook(8 * MS, 8 * MS);
+        assertThat(pacer.budgetNanos(200 * MS, 180_000, 0)).as("no slices since: the share, as without them")
+                .isEqualTo(50 * MS);
+    }
+
+    @Test
+    void aStepPaysWhatTheSlicesOwe() {
+        pacer.sliceNanos(0, 0);
+        pacer.budgetNanos(0, 0, 0);
+        pacer.stepTook(20 * MS, 8 * MS);
+        assertThat(pacer.sliceNanos(30 * MS, 0)).as("15 ms owed, 20 ms just ran in the step").isZero();
+        assertThat(pacer.sliceNanos(50 * MS, 0)).as("25 ms owed by now: 5 ms more than the step ran").isEqualTo(MS);
+    }
 }

@@ -158,6 +158,28 @@ class MmapCompactionTest {
     }
 
     @Test
+    void aStoreInDebtCompactsBetweenWritesWithoutWaitingForACommit() {
+        open(Map.of("mmapstore.compaction.budget.ms", "0"));
+        writeRounds(8, 300);
+        store.close();
+        open(Map.of());
+        AtomicLong now = new AtomicLong(0);
+        MmapCompaction.coreOf(store).clock(now::get);
+        assertThat(MmapCompaction.coreOf(store).engine().compactionDebt()).as("a merge is due").isGreaterThanOrEqualTo(0);
+        double pending = gauge("mmapstore-pending-compaction-bytes");
+        for (int i = 0; i < 64 * 200; i++) {
+            now.addAndGet(MS); // a millisecond of writing between two writes: half of it is owed to compaction
+            store.put(key(1_000 + (i & 63)), new byte[40]);
+        }
+        assertThat(gauge("mmapstore-compaction-steps-total")).as("slices ran, with no commit").isPositive();
+        assertThat(gauge("mmapstore-compaction-bytes-written-total")).isPositive();
+        assertThat(gauge("mmapstore-pending-compaction-bytes")).isLessThan(pending);
+        for (int i = 0; i < 300; i += 7) {
+            assertThat(store.get(key(i))).hasSize(40);
+        }
+    }
+
+    @Test
     void idleStoreGetsTheIdleBudget() {
         open(Map.of("mmapstore.compaction.idle.budget.ms", "50", "mmapstore.compaction.idle.after.ms", "1000"));
         AtomicLong now = new AtomicLong(0);

@@ -133,7 +133,11 @@ public final class CompactionBenchmark {
             throw new IllegalArgumentException("keys, seconds, interval, commit-ms must be positive and value-bytes at least 8");
         }
         if (name == null) {
+            // a second run on the same day must not overwrite the first one's results
             name = date + "-compaction";
+            for (int n = 2; Files.exists(out.resolve(name + ".md")); n++) {
+                name = date + "-compaction-" + n;
+            }
         }
     }
 
