@@ -10,13 +10,13 @@ import java.time.Duration;
  *       consolidation: nothing waits for the thread, so compaction catches up in large steps).</li>
  *   <li><b>In debt</b>: the store's garbage has reached the point where a full merge starts (the
  *       engine's {@code compactionDebt()} is 0 there and 1 at the space bound), or a full merge is under
- *       way: no back-off; the budget doubles with every step that finds the store still in debt, up to
- *       {@code 2^MAX_CATCH_UP} times the base, and is at least a share of the time since the previous
- *       step (at most {@link #MAX_BEHIND_NANOS}). The share grows with the debt, from
- *       {@link #BEHIND_SHARE} where the merge starts to {@link #MAX_SHARE} at the bound and beyond, so a
- *       sustained write load that outruns compaction gives it ever more of the thread (and so slows
- *       down) until the merge keeps up. This is the one case where a step may take much longer than the
- *       base budget; it ends once the debt is paid. Puts do not wait for it; the commit (or
+ *       way: no back-off. The store owes compaction a share of its time, from {@link #BEHIND_SHARE}
+ *       where the merge starts to {@link #MAX_SHARE} at the bound and beyond, so a sustained write load
+ *       that outruns compaction gives it ever more of the thread (and so slows down) until the merge
+ *       keeps up. Writes pay it in slices (below); a step gets what is still owed (at most
+ *       {@link #MAX_BEHIND_NANOS}), and when no slice ran since the last step, at least a budget that
+ *       doubles with every step that finds the store still in debt, up to {@code 2^MAX_CATCH_UP} times
+ *       the base. It ends once the debt is paid. Puts do not wait for a step; the commit (or
  *       punctuation) that runs it does.</li>
  *   <li><b>Under load</b>: at least {@code busyWrites} writes since the last step, or the last step ran
  *       past twice its budget: the budget halves, step after step, down to a quarter of the base, so
@@ -28,11 +28,10 @@ import java.time.Duration;
  * <p><b>Slices between writes.</b> A store in debt under a sustained write load would otherwise pay its
  * whole share in the steps of its commits: with Kafka's 100 ms exactly-once commit interval and half the
  * thread, every commit took 100 ms and more (up to 1 s at the bound), a stall of the whole task. Instead
- * the store asks every few dozen writes ({@link #sliceNanos}) whether it owes compaction time: the same
- * share of the time since it last asked, less what slices and steps ran meanwhile. It runs what it
- * owes in slices of at most {@link #MAX_SLICE_NANOS}, and the commit's step then takes only what slices
- * left unpaid (at least the doubling catch-up budget). The work is the same; it comes as a sub-millisecond
- * pause every few milliseconds of writing instead of one long commit.
+ * the store asks every few dozen writes ({@link #sliceNanos}) whether it owes compaction time, and runs
+ * what it owes in slices of at most {@link #MAX_SLICE_NANOS}; the commit's step then takes only what the
+ * slices left (at least the base budget). The work is the same; it comes as a sub-millisecond pause
+ * every millisecond or two of writing instead of one long commit.
  *
  * <p>Time comes from the caller (a nanosecond clock reading), so that the policy is testable without
  * sleeping. Not thread-safe: one stream thread owns a store.
@@ -51,7 +50,7 @@ final class CompactionPacer {
     /** Longest compaction slice one write runs for a store in debt. */
     static final long MAX_SLICE_NANOS = 1_000_000L;
     /** Least compaction time owed before a write runs a slice (a slice costs a clock read and a plan). */
-    static final long MIN_SLICE_NANOS = 250_000L;
+    static final long MIN_SLICE_NANOS = 500_000L;
 
     private final long baseNanos;
     private final long idleNanos;
@@ -63,13 +62,16 @@ final class CompactionPacer {
     private int backoff;
     private int catchUp = -1;
     private long lastBudget;
-    private long lastStepAt = Long.MIN_VALUE;
     private boolean lastIdle;
-    /** Compaction time a store in debt owes: its share of the time, less what slices and steps ran. */
-    private long sliceOwed;
-    private long sliceAccountedAt = Long.MIN_VALUE;
-    /** Compaction time slices ran since the last step: the step's share is what they left. */
-    private long slicedSinceStep;
+    /**
+     * Compaction time a store in debt owes: its share of the time since the debt began, less what steps
+     * and slices ran (below zero: credit of a step that ran longer). One account for both, so that a
+     * long step is not paid again by the slices after it, nor slices again by the next step.
+     */
+    private long owed;
+    private long accountedAt = Long.MIN_VALUE;
+    /** Whether slices ran since the last step: the writes are paying, the step need not catch up. */
+    private boolean slicedSinceStep;
 
     CompactionPacer(Duration base, Duration idleBudget, Duration idleAfter, long busyWrites) {
         if (base.isNegative() || idleBudget.isNegative() || idleAfter.isNegative()) {
@@ -102,8 +104,6 @@ final class CompactionPacer {
         }
         lastWrites = writesSoFar;
         lastIdle = nowNanos - lastWriteAt >= idleAfterNanos;
-        long sinceLast = lastStepAt == Long.MIN_VALUE ? 0 : nowNanos - lastStepAt;
-        lastStepAt = nowNanos;
         if (lastIdle) {
             backoff = 0;
             catchUp = -1;
@@ -117,18 +117,20 @@ final class CompactionPacer {
         if (behind) {
             backoff = 0;
             catchUp = Math.min(MAX_CATCH_UP, catchUp + 1);
-            long share = Math.min(MAX_BEHIND_NANOS, (long) (sinceLast * share(debt)));
-            if (slicedSinceStep > 0) {
-                // writes are paying the share in slices: the step takes what they left, no catch-up
-                lastBudget = Math.max(baseNanos, share - slicedSinceStep);
-                slicedSinceStep = 0;
+            accrue(nowNanos, debt);
+            long due = Math.max(0, owed);
+            if (slicedSinceStep) {
+                // the writes are paying the share in slices: the step takes what they left, no catch-up
+                slicedSinceStep = false;
+                lastBudget = Math.max(baseNanos, due);
                 return lastBudget;
             }
-            lastBudget = Math.max(baseNanos << catchUp, share);
+            lastBudget = Math.max(baseNanos << catchUp, due);
             return lastBudget;
         }
         catchUp = -1;
-        slicedSinceStep = 0;
+        slicedSinceStep = false;
+        clearAccount(nowNanos);
         if (written >= busyWrites) {
             backoff = Math.min(MAX_BACKOFF, backoff + 1);
         } else if (backoff > 0) {
@@ -150,15 +152,25 @@ final class CompactionPacer {
      */
     long sliceNanos(long nowNanos, double debt) {
         if (debt < 0 || baseNanos == 0) {
-            sliceOwed = 0;
-            sliceAccountedAt = nowNanos;
+            clearAccount(nowNanos);
             return 0;
         }
-        if (sliceAccountedAt != Long.MIN_VALUE) {
-            sliceOwed = Math.min(MAX_BEHIND_NANOS, sliceOwed + (long) ((nowNanos - sliceAccountedAt) * share(debt)));
+        accrue(nowNanos, debt);
+        return owed >= MIN_SLICE_NANOS ? Math.min(owed, MAX_SLICE_NANOS) : 0;
+    }
+
+    /** Adds the store's share of the time since the account was last brought up to date (debt at least 0). */
+    private void accrue(long nowNanos, double debt) {
+        if (accountedAt != Long.MIN_VALUE) {
+            owed = Math.min(MAX_BEHIND_NANOS, owed + (long) ((nowNanos - accountedAt) * share(debt)));
         }
-        sliceAccountedAt = nowNanos;
-        return sliceOwed >= MIN_SLICE_NANOS ? Math.min(sliceOwed, MAX_SLICE_NANOS) : 0;
+        accountedAt = nowNanos;
+    }
+
+    /** Out of debt: nothing owed, and a new debt starts counting from now. */
+    private void clearAccount(long nowNanos) {
+        owed = 0;
+        accountedAt = nowNanos;
     }
 
     /**
@@ -166,13 +178,13 @@ final class CompactionPacer {
      * next writes do not pay again), at most {@link #MAX_BEHIND_NANOS} either way.
      */
     private void pay(long nanos) {
-        sliceOwed = Math.max(-MAX_BEHIND_NANOS, sliceOwed - nanos);
+        owed = Math.max(-MAX_BEHIND_NANOS, owed - nanos);
     }
 
     /** What a slice took: paid off what the store owes, and left out of its next step's share. */
     void sliceTook(long nanos) {
         pay(nanos);
-        slicedSinceStep += nanos;
+        slicedSinceStep = true;
     }
 
     /** What the step given {@code budgetNanos} took: a step that overran twice its budget counts as load. */

@@ -73,7 +73,9 @@ class CompactionPacerTest {
     void behindWithCommitsFarApartTakesHalfTheTimeBetweenSteps() {
         pacer.budgetNanos(0, 0, -1);
         assertThat(pacer.budgetNanos(3_000 * MS, 50_000, 0)).isEqualTo(1_000 * MS); // capped
+        pacer.stepTook(1_000 * MS, 1_000 * MS);
         assertThat(pacer.budgetNanos(3_300 * MS, 60_000, 0)).isEqualTo(150 * MS);
+        pacer.stepTook(150 * MS, 150 * MS);
         assertThat(pacer.budgetNanos(3_320 * MS, 61_000, 0)).as("steps close together: the doubling rules")
                 .isEqualTo(32 * MS);
     }
@@ -82,9 +84,14 @@ class CompactionPacerTest {
     void theShareOfTheThreadGrowsWithTheDebt() {
         pacer.budgetNanos(0, 0, -1);
         assertThat(pacer.budgetNanos(200 * MS, 50_000, 0)).as("a full merge is due: half").isEqualTo(100 * MS);
+        pacer.stepTook(100 * MS, 100 * MS);
         assertThat(pacer.budgetNanos(400 * MS, 60_000, 0.5)).as("halfway to the bound").isEqualTo(145 * MS);
+        pacer.stepTook(145 * MS, 145 * MS);
         assertThat(pacer.budgetNanos(600 * MS, 70_000, 1)).as("at the bound").isEqualTo(190 * MS);
+        pacer.stepTook(190 * MS, 190 * MS);
         assertThat(pacer.budgetNanos(800 * MS, 80_000, 3)).as("past it: no more than at the bound").isEqualTo(190 * MS);
+        assertThat(pacer.budgetNanos(900 * MS, 85_000, 1)).as("a step that did not run is still owed")
+                .isEqualTo(285 * MS);
     }
 
     @Test
@@ -146,8 +153,8 @@ class CompactionPacerTest {
         assertThat(pacer.budgetNanos(100 * MS, 90_000, 0)).as("50 ms owed, 45 paid in slices; never below the base")
                 .isEqualTo(8 * MS);
         pacer.stepTook(8 * MS, 8 * MS);
-        assertThat(pacer.budgetNanos(200 * MS, 180_000, 0)).as("no slices since: the share, as without them")
-                .isEqualTo(50 * MS);
+        assertThat(pacer.budgetNanos(200 * MS, 180_000, 0)).as("no slices since: the share, less the 3 ms the last step ran beyond it")
+                .isEqualTo(47 * MS);
     }
 
     @Test

@@ -14,7 +14,6 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -45,7 +44,7 @@ import org.apache.kafka.streams.state.Stores;
  *
  * <p>Every {@code intervalSeconds} it records put latency (p50, p99, max), commit latency, throughput,
  * bytes on disk (a walk of the store directory), space amplification (disk bytes over live bytes, live =
- * distinct keys written x (key + value bytes)), and bytes the process wrote to storage
+ * the key and value bytes of every key's newest version), and bytes the process wrote to storage
  * ({@code /proc/self/io} write_bytes), from which write amplification = written bytes / user bytes put.
  */
 public final class CompactionBenchmark {
@@ -64,6 +63,8 @@ public final class CompactionBenchmark {
     int intervalSeconds = 5;
     double zipfExponent = 0.99;
     int valueBytes = 100;
+    /** Values are between {@link #valueBytes} and this many bytes long (uniform per write); 0: all {@link #valueBytes}. */
+    int valueBytesMax;
     long commitMs = 100;
     boolean preload = true;
     List<String> competitors = List.of(MMAPSTORE, MMAPSTORE_OFF, ROCKSDB);
@@ -114,6 +115,7 @@ public final class CompactionBenchmark {
                 case "--interval" -> intervalSeconds = Integer.parseInt(args[++i]);
                 case "--zipf" -> zipfExponent = Double.parseDouble(args[++i]);
                 case "--value-bytes" -> valueBytes = Integer.parseInt(args[++i]);
+                case "--value-bytes-max" -> valueBytesMax = Integer.parseInt(args[++i]);
                 case "--commit-ms" -> commitMs = Long.parseLong(args[++i]);
                 case "--no-preload" -> preload = false;
                 case "--competitors" -> competitors = List.of(args[++i].split(","));
@@ -124,13 +126,17 @@ public final class CompactionBenchmark {
                 case "--load-log" -> loadLog = Path.of(args[++i]);
                 case "--rev" -> revision = args[++i];
                 default -> throw new IllegalArgumentException("unknown option " + a + "\nusage: CompactionBenchmark"
-                        + " [--keys N] [--seconds S] [--interval S] [--zipf s] [--value-bytes N] [--commit-ms MS]"
+                        + " [--keys N] [--seconds S] [--interval S] [--zipf s] [--value-bytes N] [--value-bytes-max M] [--commit-ms MS]"
                         + " [--no-preload] [--competitors mmapstore,mmapstore-nocompaction,rocksdb] [--out DIR]"
                         + " [--work DIR] [--date D] [--name BASE] [--load-log FILE] [--rev TEXT]");
             }
         }
         if (keys < 1 || seconds < 1 || intervalSeconds < 1 || valueBytes < 8 || commitMs < 1) {
             throw new IllegalArgumentException("keys, seconds, interval, commit-ms must be positive and value-bytes at least 8");
+        }
+        if (valueBytesMax != 0 && (valueBytesMax < valueBytes || valueBytesMax > Short.MAX_VALUE)) {
+            throw new IllegalArgumentException("value-bytes-max must be at least value-bytes (" + valueBytes + ") and at most "
+                    + Short.MAX_VALUE + ", was " + valueBytesMax);
         }
         if (name == null) {
             // a second run on the same day must not overwrite the first one's results
@@ -172,10 +178,11 @@ public final class CompactionBenchmark {
         Path dir = opened.dir();
         var context = opened.context();
         try {
-            BitSet written = new BitSet(keys);
+            // the current value length of every key (0: never written): live bytes for values of varying length
+            short[] lengths = new short[keys];
+            long[] live = {0};
             long offset = 0;
             long counter = 0;
-            long recordBytes = KEY_BYTES + valueBytes;
 
             // ---- preload: every key once, in a scrambled order, committing as the phase does ----
             double preloadSeconds = 0;
@@ -188,8 +195,9 @@ public final class CompactionBenchmark {
                 long step = scrambleStep(keys);
                 for (long j = 0; j < keys; j++) {
                     int k = (int) ((j * step) % keys);
-                    store.put(Bytes.wrap(key(k)), value(counter++));
-                    written.set(k);
+                    byte[] v = value(counter++);
+                    store.put(Bytes.wrap(key(k)), v);
+                    track(lengths, live, k, v.length);
                     if ((j & 1023) == 0 && System.nanoTime() - lastCommit >= commitMs * 1_000_000L) {
                         store.commit(Map.of(CHANGELOG_TP, offset += 1024));
                         lastCommit = System.nanoTime();
@@ -226,8 +234,8 @@ public final class CompactionBenchmark {
                     long t = System.nanoTime();
                     store.put(key, v);
                     putsNow.record(System.nanoTime() - t);
-                    written.set(k);
-                    intervalUser += recordBytes;
+                    track(lengths, live, k, v.length);
+                    intervalUser += KEY_BYTES + v.length;
                 }
                 now = System.nanoTime();
                 if (now - lastCommit >= commitMs * 1_000_000L) {
@@ -239,10 +247,9 @@ public final class CompactionBenchmark {
                 }
                 if (now >= nextInterval || now >= end) {
                     long w = processWriteBytes();
-                    long live = (long) written.cardinality() * recordBytes;
                     intervals.add(new Interval((now - start) / 1e9, putsNow.count(), putsNow.percentileNanos(50) / 1e3,
                             putsNow.percentileNanos(99) / 1e3, putsNow.maxNanos() / 1e3, commitsNow.count(),
-                            commitsNow.percentileNanos(99) / 1e6, commitsNow.maxNanos() / 1e6, diskBytes(dir), live,
+                            commitsNow.percentileNanos(99) / 1e6, commitsNow.maxNanos() / 1e6, diskBytes(dir), live[0],
                             w - intervalWritten0, intervalUser));
                     Interval last = intervals.get(intervals.size() - 1);
                     System.out.printf(Locale.ROOT, "[%s] %5.0f s  %,9.0f puts/s  put p50 %.2f p99 %.2f max %.0f us  commit p99 %.1f max %.1f ms  disk %.2f GB  space amp %.2f  wrote %.0f MB%n",
@@ -263,9 +270,8 @@ public final class CompactionBenchmark {
             store.commit(Map.of(CHANGELOG_TP, ++offset));
             long phaseWritten = processWriteBytes() - phaseWritten0;
             Map<String, Double> counters = mmapCounters(context.metrics().metrics());
-            long live = (long) written.cardinality() * recordBytes;
             return new Run(kind, preloadSeconds, preloadWritten, intervals, allPuts, allCommits, userBytes, phaseWritten,
-                    counters, diskBytes(dir), live);
+                    counters, diskBytes(dir), live[0]);
         } finally {
             store.close();
             Dirs.deleteRecursively(dir);
@@ -304,13 +310,20 @@ public final class CompactionBenchmark {
         return z ^ (z >>> 33);
     }
 
+    /** Live bytes (keys and values of every key's newest version) after key {@code k} got a value of {@code length}. */
+    static void track(short[] lengths, long[] live, int k, int length) {
+        live[0] += lengths[k] == 0 ? KEY_BYTES + length : length - lengths[k];
+        lengths[k] = (short) length;
+    }
+
     /** A fresh value per write, as a serializer would produce; a counter stamped in front. */
     byte[] value(long counter) {
-        byte[] v = new byte[valueBytes];
+        int length = valueBytesMax == 0 ? valueBytes : valueBytes + (int) Long.remainderUnsigned(mix(counter), valueBytesMax - valueBytes + 1);
+        byte[] v = new byte[length];
         for (int i = 0; i < 8; i++) {
             v[i] = (byte) (counter >>> (56 - 8 * i));
         }
-        for (int i = 8; i < valueBytes; i++) {
+        for (int i = 8; i < length; i++) {
             v[i] = (byte) (i * 31 + counter);
         }
         return v;

@@ -47,15 +47,21 @@ final class CompactionReport {
         return null;
     }
 
+    /** "100-byte" or "100- to 300-byte (uniform, one length drawn per write)". */
+    private String valueSizes() {
+        return b.valueBytesMax == 0 ? b.valueBytes + "-byte"
+                : b.valueBytes + "- to " + b.valueBytesMax + "-byte (uniform, one length drawn per write)";
+    }
+
     void write(Path file) throws IOException {
         StringBuilder sb = new StringBuilder();
         int iv = b.intervalSeconds;
         sb.append("# Compaction under an update-heavy workload (").append(b.date).append(")\n\n");
         sb.append(String.format(Locale.ROOT, "%,d distinct 16-byte keys loaded once, then overwritten for %d s per competitor "
                         + "with keys drawn from a Zipf distribution (exponent %.2f, hot keys scattered over the key space), "
-                        + "%d-byte values, one `commit` every %d ms (Kafka Streams' exactly-once commit interval; MmapStore "
+                        + "%s values, one `commit` every %d ms (Kafka Streams' exactly-once commit interval; MmapStore "
                         + "runs its compaction step there). One JVM, competitors one after the other, same data.%n%n",
-                b.keys, b.seconds, b.zipfExponent, b.valueBytes, b.commitMs));
+                b.keys, b.seconds, b.zipfExponent, valueSizes(), b.commitMs));
         sb.append("- Harness: `benchmarks/run-compaction.sh` → `io.github.mmapstore.benchmarks.compaction.CompactionBenchmark`\n");
         sb.append("- Started: ").append(started).append(revision()).append('\n');
         sb.append("- Machine: ").append(b.machine()).append('\n');
@@ -80,8 +86,10 @@ final class CompactionReport {
                     median(amp), max(amp), r.liveBytes() == 0 ? Double.NaN : (double) r.finalDiskBytes() / r.liveBytes(),
                     r.writeAmplification(), r.preloadSeconds()));
         }
-        sb.append("\nSpace amplification = bytes of all files in the store directory / (distinct keys written × ")
-                .append(CompactionBenchmark.KEY_BYTES + b.valueBytes).append(" bytes), sampled at the end of each interval. ")
+        sb.append("\nSpace amplification = bytes of all files in the store directory / live bytes (the key and value of every key's "
+                        + "newest version: distinct keys written × ").append(b.valueBytesMax == 0
+                        ? (CompactionBenchmark.KEY_BYTES + b.valueBytes) + " bytes" : "(16 + its value's length) bytes")
+                .append("), sampled at the end of each interval. ")
                 .append("Write amplification = bytes the process wrote to storage during the update phase (`/proc/self/io` "
                         + "write_bytes: logs, segments or SST files, manifests) / user bytes put (key + value).\n\n");
 
