@@ -384,15 +384,7 @@ class SegmentLayoutTest {
             }
             e.commit(new byte[] {1});
             e.flush();
-            for (Map.Entry<byte[], byte[]> row : set.rows.entrySet()) {
-                if (row.getValue() == null) {
-                    e.delete(row.getKey());
-                    model.remove(row.getKey());
-                } else {
-                    e.put(row.getKey(), row.getValue());
-                    model.put(row.getKey(), row.getValue());
-                }
-            }
+            apply(e, model, set.rows);
             e.commit(new byte[] {2});
             e.flush();
             e.commit(new byte[] {3});
@@ -413,6 +405,19 @@ class SegmentLayoutTest {
             assertContent(e, model);
         }
         assertThat(StoreVerifier.verify(dir).findings()).isEmpty();
+    }
+
+    /** Writes {@code rows} (null: a delete) to the engine and to the model. */
+    private static void apply(StoreEngine e, TreeMap<byte[], byte[]> model, Map<byte[], byte[]> rows) {
+        for (Map.Entry<byte[], byte[]> row : rows.entrySet()) {
+            if (row.getValue() == null) {
+                e.delete(row.getKey());
+                model.remove(row.getKey());
+            } else {
+                e.put(row.getKey(), row.getValue());
+                model.put(row.getKey(), row.getValue());
+            }
+        }
     }
 
     @Provide
@@ -439,15 +444,7 @@ class SegmentLayoutTest {
             List<byte[]> earlier = new ArrayList<>();
             for (RowSet set : sets) {
                 Random rnd = new Random(set.seed);
-                for (Map.Entry<byte[], byte[]> row : set.rows.entrySet()) {
-                    if (row.getValue() == null) {
-                        e.delete(row.getKey());
-                        model.remove(row.getKey());
-                    } else {
-                        e.put(row.getKey(), row.getValue());
-                        model.put(row.getKey(), row.getValue());
-                    }
-                }
+                apply(e, model, set.rows);
                 for (int i = 0; i < Math.min(20, earlier.size()); i++) {
                     byte[] key = earlier.get(rnd.nextInt(earlier.size()));
                     byte[] value = new byte[set.valueLength >= 0 ? set.valueLength : rnd.nextInt(301)];
