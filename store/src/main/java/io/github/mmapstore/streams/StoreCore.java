@@ -340,7 +340,7 @@ final class StoreCore {
             try {
                 e.write(batch);
             } catch (EngineException ex) {
-                throw translate("restoring a batch to", ex);
+                throw translate("restoring a batch to", ex, true);
             }
         }
         restoredBytesSinceCommit += bytes;
@@ -501,17 +501,20 @@ final class StoreCore {
         try {
             work.run();
         } catch (CorruptionException damage) {
-            // Compaction is optional work: the commit that ran it has succeeded (a write that ran a slice
-            // fails next, on the stopped engine). The engine has stopped and left its note; on the task's
-            // thread make Kafka reopen the task now, elsewhere (Kafka's startup pre-open, the restoring
-            // thread) leave it to the next open or the maintenance punctuation.
-            if (maintenance != null && maintenance.onTaskThreadNow()) {
-                throw maintenance.rebuild(name, damage);
+            // Compaction is optional work: the commit that ran it has succeeded. The engine has stopped and
+            // left its note; make Kafka reopen the task now, which rebuilds the store: on the task's thread
+            // (a commit, a punctuation, a write's slice) the maintenance's way, on the state updater (whose
+            // commits of restoring tasks step too) by marking the task corrupted. Without a maintenance
+            // (a bare test context) the next open rebuilds it.
+            if (maintenance == null) {
+                LOG.error("MmapStore {}: compaction found damage ({}); the store will be rebuilt from its changelog "
+                        + "when it is reopened", name, damage.getMessage());
+                return;
             }
-            LOG.error("MmapStore {}: compaction found damage ({}); the store will be rebuilt from its changelog "
-                    + "when its task reopens it", name, damage.getMessage());
+            throw maintenance.onTaskThreadNow() ? maintenance.rebuild(name, damage)
+                    : maintenance.corruptedOffTaskThread(name, damage);
         } catch (EngineException ex) {
-            throw translate("compacting", ex);
+            throw translate("compacting", ex, true);
         }
     }
 
@@ -540,7 +543,7 @@ final class StoreCore {
         try {
             e.commit(meta);
         } catch (EngineException ex) {
-            throw translate("committing", ex);
+            throw translate("committing", ex, true);
         }
         committedOffsets = Map.copyOf(offsets);
         restoredBytesSinceCommit = 0;
@@ -622,13 +625,27 @@ final class StoreCore {
         return e;
     }
 
-    /** Kafka's exception for an engine failure during {@code action}. */
+    /** Kafka's exception for an engine failure during {@code action} (a read or write, from any thread). */
     RuntimeException translate(String action, EngineException ex) {
+        return translate(action, ex, false);
+    }
+
+    /**
+     * Kafka's exception for an engine failure during {@code action}, a call only Kafka Streams makes
+     * (commit, restore): damage found off the task's thread marks the task corrupted too.
+     */
+    private RuntimeException translate(String action, EngineException ex, boolean kafkaCall) {
         CorruptionException damage = ex instanceof CorruptionException c ? c
                 : ex instanceof EngineClosedException && ex.getCause() instanceof CorruptionException c ? c : null;
-        if (damage != null && open && maintenance != null && maintenance.onTaskThreadNow()) {
-            // on the task's thread: make Kafka Streams reopen the task, which rebuilds the store
-            return maintenance.rebuild(name, damage);
+        if (damage != null && open && maintenance != null) {
+            if (maintenance.onTaskThreadNow()) {
+                // on the task's thread: make Kafka Streams reopen the task, which rebuilds the store
+                return maintenance.rebuild(name, damage);
+            }
+            if (kafkaCall) {
+                // the state updater or start-up: Kafka reopens a task marked corrupted the same way
+                return maintenance.corruptedOffTaskThread(name, damage);
+            }
         }
         if (ex instanceof EngineClosedException) {
             if (!open) {

@@ -14,6 +14,7 @@ import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.internals.InternalProcessorContext;
 import org.apache.kafka.streams.processor.internals.ProcessorNode;
+import org.apache.kafka.streams.processor.internals.StreamThread;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -123,9 +124,14 @@ final class TaskMaintenance {
         }
     }
 
-    /** Whether the caller runs on the task's thread (where throwing makes Kafka rebuild the task). */
+    /**
+     * Whether the caller runs on the task's thread (where throwing makes Kafka rebuild the task): the
+     * thread of its writes, or before the first write (a read first, as an aggregation's get), a stream
+     * thread; Interactive Queries come from the application's own threads.
+     */
     boolean onTaskThreadNow() {
-        return Thread.currentThread() == taskThread;
+        Thread current = Thread.currentThread();
+        return current == taskThread || (taskThread == null && current instanceof StreamThread);
     }
 
     /** The punctuation: rebuilds the task if any of its stores was found damaged since the last look. */
@@ -142,6 +148,17 @@ final class TaskMaintenance {
         for (StoreCore store : stores) {
             store.maintenanceCompactionStep();
         }
+    }
+
+    /**
+     * The exception for damage found off the task's thread in a call only Kafka Streams makes (a commit or
+     * a restored batch on the state updater, a commit at start-up): Kafka marks the task corrupted,
+     * closes it dirty and restores the store, as for damage at open. There is no transaction to abort there.
+     */
+    TaskCorruptedException corruptedOffTaskThread(String storeName, CorruptionException damage) {
+        LOG.error("MmapStore {} in task {} is damaged ({}); marking the task corrupted so that Kafka Streams reopens it "
+                + "and restores the store from its changelog", storeName, context.taskId(), damage.getMessage());
+        return new TaskCorruptedException(Set.of(context.taskId()));
     }
 
     /** The exception that makes Kafka Streams close this task without committing and rebuild the store. */
