@@ -51,7 +51,9 @@ final class EmbeddingData {
     /** Opens (building first if needed) the compacted store. */
     static Store open(int n, int dimension, Similarity similarity) throws IOException {
         Path dir = dir(n, dimension);
-        Path ready = dir.resolve("READY");
+        // The marker names the layout it vouches for: a store built before the one-file setting (cut into
+        // 32 MiB files) has only the old marker and is built again.
+        Path ready = dir.resolve("READY-one-file");
         boolean build = !Files.exists(ready);
         if (build && Files.exists(dir)) {
             deleteTree(dir);
