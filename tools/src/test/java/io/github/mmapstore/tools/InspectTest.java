@@ -147,7 +147,7 @@ class InspectTest {
         assertThat(text.out())
                 .contains("found 1 store in " + tmp.toAbsolutePath())
                 .contains("store app-1/0_0/mmapstore/counts  (app app-1, task 0_0, store counts)")
-                .contains("format      manifest v2, segments v1, logs v1")
+                .contains("format      manifest v2, segments v2, logs v1")
                 .contains("offsets     app-1-counts-changelog-0=4242, app-1-counts-changelog-3=4249")
                 .contains("position    input-0=777, input-1=778")
                 .contains("live rows   255")
@@ -159,7 +159,7 @@ class InspectTest {
         JsonNode store = root.get("stores").get(0);
         assertThat(store.get("label").asText()).isEqualTo(".");
         assertThat(store.get("store").asText()).isEqualTo("counts");
-        assertThat(store.get("formatVersions").get("segment").asInt()).isEqualTo(1);
+        assertThat(store.get("formatVersions").get("segment").asInt()).isEqualTo(2);
         assertThat(store.get("totals").get("liveRows").asLong()).isEqualTo(255);
         assertThat(store.get("totals").get("rows").asLong()).isEqualTo(475);
         assertThat(store.get("totals").get("spaceAmplification").asDouble()).isGreaterThan(1.0);
