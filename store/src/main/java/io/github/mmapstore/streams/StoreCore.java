@@ -340,7 +340,7 @@ final class StoreCore {
             try {
                 e.write(batch);
             } catch (EngineException ex) {
-                throw translate("restoring a batch to", ex, true);
+                throw translate("restoring a batch to", ex);
             }
         }
         restoredBytesSinceCommit += bytes;
@@ -502,19 +502,19 @@ final class StoreCore {
             work.run();
         } catch (CorruptionException damage) {
             // Compaction is optional work: the commit that ran it has succeeded. The engine has stopped and
-            // left its note; make Kafka reopen the task now, which rebuilds the store: on the task's thread
-            // (a commit, a punctuation, a write's slice) the maintenance's way, on the state updater (whose
-            // commits of restoring tasks step too) by marking the task corrupted. Without a maintenance
-            // (a bare test context) the next open rebuilds it.
-            if (maintenance == null) {
-                LOG.error("MmapStore {}: compaction found damage ({}); the store will be rebuilt from its changelog "
-                        + "when it is reopened", name, damage.getMessage());
-                return;
+            // left its note; on the task's thread (a commit, a punctuation, a write's slice) make Kafka
+            // reopen the task now, elsewhere (the state updater's commits of restoring tasks) leave it to
+            // the next operation on the task's thread, the next open or the maintenance punctuation.
+            // (Marking the task corrupted from the state updater was tried: Kafka 4.3.1 then re-added the
+            // revived task while its changelogs were still registered, an IllegalStateException that
+            // replaced the stream thread.)
+            if (maintenance != null && maintenance.onTaskThreadNow()) {
+                throw maintenance.rebuild(name, damage);
             }
-            throw maintenance.onTaskThreadNow() ? maintenance.rebuild(name, damage)
-                    : maintenance.corruptedOffTaskThread(name, damage);
+            LOG.error("MmapStore {}: compaction found damage ({}); the store will be rebuilt from its changelog "
+                    + "when its task reopens it", name, damage.getMessage());
         } catch (EngineException ex) {
-            throw translate("compacting", ex, true);
+            throw translate("compacting", ex);
         }
     }
 
@@ -543,7 +543,7 @@ final class StoreCore {
         try {
             e.commit(meta);
         } catch (EngineException ex) {
-            throw translate("committing", ex, true);
+            throw translate("committing", ex);
         }
         committedOffsets = Map.copyOf(offsets);
         restoredBytesSinceCommit = 0;
@@ -625,27 +625,13 @@ final class StoreCore {
         return e;
     }
 
-    /** Kafka's exception for an engine failure during {@code action} (a read or write, from any thread). */
+    /** Kafka's exception for an engine failure during {@code action}. */
     RuntimeException translate(String action, EngineException ex) {
-        return translate(action, ex, false);
-    }
-
-    /**
-     * Kafka's exception for an engine failure during {@code action}, a call only Kafka Streams makes
-     * (commit, restore): damage found off the task's thread marks the task corrupted too.
-     */
-    private RuntimeException translate(String action, EngineException ex, boolean kafkaCall) {
         CorruptionException damage = ex instanceof CorruptionException c ? c
                 : ex instanceof EngineClosedException && ex.getCause() instanceof CorruptionException c ? c : null;
-        if (damage != null && open && maintenance != null) {
-            if (maintenance.onTaskThreadNow()) {
-                // on the task's thread: make Kafka Streams reopen the task, which rebuilds the store
-                return maintenance.rebuild(name, damage);
-            }
-            if (kafkaCall) {
-                // the state updater or start-up: Kafka reopens a task marked corrupted the same way
-                return maintenance.corruptedOffTaskThread(name, damage);
-            }
+        if (damage != null && open && maintenance != null && maintenance.onTaskThreadNow()) {
+            // on the task's thread: make Kafka Streams reopen the task, which rebuilds the store
+            return maintenance.rebuild(name, damage);
         }
         if (ex instanceof EngineClosedException) {
             if (!open) {

@@ -150,17 +150,6 @@ final class TaskMaintenance {
         }
     }
 
-    /**
-     * The exception for damage found off the task's thread in a call only Kafka Streams makes (a commit or
-     * a restored batch on the state updater, a commit at start-up): Kafka marks the task corrupted,
-     * closes it dirty and restores the store, as for damage at open. There is no transaction to abort there.
-     */
-    TaskCorruptedException corruptedOffTaskThread(String storeName, CorruptionException damage) {
-        LOG.error("MmapStore {} in task {} is damaged ({}); marking the task corrupted so that Kafka Streams reopens it "
-                + "and restores the store from its changelog", storeName, context.taskId(), damage.getMessage());
-        return new TaskCorruptedException(Set.of(context.taskId()));
-    }
-
     /** The exception that makes Kafka Streams close this task without committing and rebuild the store. */
     StreamsException rebuild(String storeName, CorruptionException damage) {
         LOG.error("MmapStore {} in task {} is damaged ({}); {} so that Kafka Streams reopens it and restores it "

@@ -134,23 +134,6 @@ class TaskMaintenanceTest {
     }
 
     @Test
-    void damageMetByACommitOffTheTaskThreadMarksTheTaskCorrupted() throws IOException {
-        // Kafka's state updater commits the stores of restoring tasks on a thread of its own, where neither
-        // the transaction-aborting exception nor a log line would do: the task must be marked corrupted.
-        TopologyTestDriver driver = driver(StreamsConfig.EXACTLY_ONCE_V2);
-        try {
-            fillAndDamage(driver);
-            assertThat(queryFromAnotherThread(driver)).isInstanceOf(ProcessorStateException.class);
-            StoreCore core = MmapCompaction.coreOf(driver.getAllStateStores().get("counts"));
-            Throwable thrown = CompletableFuture.supplyAsync(() -> catchThrowable(() -> core.commit(java.util.Map.of()))).join();
-            assertThat(thrown).isInstanceOf(TaskCorruptedException.class);
-            assertThat(((TaskCorruptedException) thrown).corruptedTasks()).containsExactly(new org.apache.kafka.streams.processor.TaskId(0, 0));
-        } finally {
-            closeQuietly(driver);
-        }
-    }
-
-    @Test
     void aWriteOnTheTaskThreadAfterTheDamageGetsTheTaskRebuiltWithoutWaitingForThePunctuation() throws IOException {
         TopologyTestDriver driver = driver(StreamsConfig.EXACTLY_ONCE_V2);
         try {
