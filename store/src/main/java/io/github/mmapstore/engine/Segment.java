@@ -432,11 +432,7 @@ final class Segment implements SegmentRows {
             return keys.get(SegmentFormat.PREFIX, off);
         }
         verify(keysBase + off, keyLength);
-        long p = 0;
-        for (int i = 0; i < keyLength; i++) {
-            p |= (keys.get(ValueLayout.JAVA_BYTE, off + i) & 0xFFL) << (56 - 8 * i);
-        }
-        return p;
+        return KeyOrder.prefix(keys.asSlice(off, keyLength).toArray(ValueLayout.JAVA_BYTE)); // zero-padded
     }
 
     private long keyStart(long row) {
