@@ -26,6 +26,14 @@ package io.github.mmapstore.engine;
  *                           writes a sorted run of files with disjoint key ranges and installs each file
  *                           as soon as it is complete, releasing the inputs wholly below it, so disk use
  *                           never holds the whole output next to the whole input; at least 4096
+ * @param log                keep a CRC32C-framed log of every write and sync it at each commit, so that the
+ *                           store opens at exactly its last commit after a crash. Off: nothing is logged, a
+ *                           commit only marks the memtable's state, and durability comes from checkpoints
+ *                           (the memtable as of a commit written as segments, then one manifest replacement
+ *                           naming them with that commit's metadata); a crash opens the last checkpoint, and
+ *                           the owner replays what came after from its own log of record (Kafka's changelog)
+ * @param checkpointIntervalMillis without a log: a commit takes a checkpoint when the last one is at least
+ *                           this old (besides when the memtable fills); bounds what a crash must replay
  */
 public record EngineConfig(
         int maxKeyBytes,
@@ -38,7 +46,9 @@ public record EngineConfig(
         boolean partitioned,
         ColumnExtension columns,
         double maxSpaceAmplification,
-        long compactionFileBytes) {
+        long compactionFileBytes,
+        boolean log,
+        long checkpointIntervalMillis) {
 
     public static final int DEFAULT_MAX_KEY_BYTES = 64 * 1024;
     public static final int DEFAULT_MAX_VALUE_BYTES = 64 * 1024 * 1024;
@@ -47,6 +57,7 @@ public record EngineConfig(
     public static final int DEFAULT_COMPACTION_TRIGGER = 4;
     public static final double DEFAULT_MAX_SPACE_AMPLIFICATION = 1.5;
     public static final long DEFAULT_COMPACTION_FILE_BYTES = 32L * 1024 * 1024;
+    public static final long DEFAULT_CHECKPOINT_INTERVAL_MS = 5_000;
 
     public EngineConfig {
         if (maxKeyBytes < 1) {
@@ -70,6 +81,9 @@ public record EngineConfig(
         if (compactionFileBytes < 4096) {
             throw new IllegalArgumentException("compactionFileBytes must be at least 4096, was " + compactionFileBytes);
         }
+        if (checkpointIntervalMillis < 0) {
+            throw new IllegalArgumentException("checkpointIntervalMillis must not be negative, was " + checkpointIntervalMillis);
+        }
         if (faults == null) {
             throw new IllegalArgumentException("faults must not be null (use FaultInjector.NONE)");
         }
@@ -78,50 +92,58 @@ public record EngineConfig(
     public static EngineConfig defaults() {
         return new EngineConfig(DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES, DEFAULT_MEMTABLE_BYTES,
                 DEFAULT_LOG_BUFFER_BYTES, true, DEFAULT_COMPACTION_TRIGGER, FaultInjector.NONE, false, null,
-                DEFAULT_MAX_SPACE_AMPLIFICATION, DEFAULT_COMPACTION_FILE_BYTES);
+                DEFAULT_MAX_SPACE_AMPLIFICATION, DEFAULT_COMPACTION_FILE_BYTES, true, DEFAULT_CHECKPOINT_INTERVAL_MS);
     }
 
     public EngineConfig withMaxKeyBytes(int v) {
-        return new EngineConfig(v, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes);
+        return new EngineConfig(v, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis);
     }
 
     public EngineConfig withMaxValueBytes(int v) {
-        return new EngineConfig(maxKeyBytes, v, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes);
+        return new EngineConfig(maxKeyBytes, v, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis);
     }
 
     public EngineConfig withMemtableBytes(long v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, v, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, v, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis);
     }
 
     public EngineConfig withLogBufferBytes(int v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, v, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, v, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis);
     }
 
     public EngineConfig withFsync(boolean v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, v, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, v, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis);
     }
 
     public EngineConfig withCompactionTrigger(int v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, v, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, v, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis);
     }
 
     public EngineConfig withFaults(FaultInjector v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, v, partitioned, columns, maxSpaceAmplification, compactionFileBytes);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, v, partitioned, columns, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis);
     }
 
     public EngineConfig withPartitioned(boolean v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, v, columns, maxSpaceAmplification, compactionFileBytes);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, v, columns, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis);
     }
 
     public EngineConfig withColumns(ColumnExtension v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, v, maxSpaceAmplification, compactionFileBytes);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, v, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis);
     }
 
     public EngineConfig withMaxSpaceAmplification(double v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, v, compactionFileBytes);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, v, compactionFileBytes, log, checkpointIntervalMillis);
     }
 
     public EngineConfig withCompactionFileBytes(long v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, v);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, v, log, checkpointIntervalMillis);
+    }
+
+    public EngineConfig withLog(boolean v) {
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes, v, checkpointIntervalMillis);
+    }
+
+    public EngineConfig withCheckpointIntervalMillis(long v) {
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes, log, v);
     }
 }

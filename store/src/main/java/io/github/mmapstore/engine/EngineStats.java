@@ -15,6 +15,8 @@ package io.github.mmapstore.engine;
  * @param flushes             memtable flushes since open
  * @param compactions         compactions completed since open
  * @param compactedBytes      bytes written by compactions since open
+ * @param checkpoints         manifests naming newly committed segments since open (with a log: after a
+ *                            commit that followed flushes; without: at commits and full memtables)
  * @param compaction          compaction work and the amplification it keeps bounded
  */
 public record EngineStats(
@@ -30,6 +32,7 @@ public record EngineStats(
         long flushes,
         long compactions,
         long compactedBytes,
+        long checkpoints,
         Compaction compaction) {
 
     /**

@@ -16,6 +16,11 @@ public interface FaultInjector {
         FLUSH_BEFORE_SEGMENT,
         FLUSH_AFTER_SEGMENT_WRITTEN,
         FLUSH_AFTER_LOG_ROTATED,
+        /**
+         * Without a log: the segments of a memtable frozen at a commit are written and synced, and the
+         * checkpoint manifest naming them is about to be handed to the manifest writer.
+         */
+        CHECKPOINT_BEFORE_MANIFEST,
         COMMIT_BEFORE_FSYNC,
         COMMIT_AFTER_FSYNC,
         MANIFEST_AFTER_TEMP_WRITTEN,

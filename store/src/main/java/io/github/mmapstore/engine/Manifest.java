@@ -30,8 +30,16 @@ import java.util.List;
 record Manifest(long nextFileNumber, long lastSeq, long logStart, long commitEnd, List<SegmentRef> segments,
                 byte[] metadata) {
     static final long MAGIC = 0x314E414D54534D4DL; // "MMSTMAN1" little-endian
-    /** 2 added {@code commitEnd}; version 1 manifests are read with commitEnd 0. */
-    static final int FORMAT_VERSION = 2;
+    /**
+     * 2 added {@code commitEnd}; version 1 manifests are read with commitEnd 0. 3 is the layout of 2 for a
+     * store without a log ({@code logStart} 0: the manifest alone is the committed state): a release that
+     * only knows 2 would look for log 0, find it missing and take the store for damaged, so it is told it
+     * cannot read the store instead. A store with a log still writes 2.
+     */
+    static final int FORMAT_VERSION = 3;
+    static final int LOGGED_FORMAT_VERSION = 2;
+    /** {@link #logStart} of a store that keeps no log. */
+    static final long NO_LOG = 0;
     private static final int HEADER_BYTES = 8 + 4 + 4 + 4 + 4;
 
     /** One live segment as the manifest knows it; the file's own footer is checked against this. */
@@ -40,6 +48,11 @@ record Manifest(long nextFileNumber, long lastSeq, long logStart, long commitEnd
 
     Manifest {
         segments = List.copyOf(segments);
+    }
+
+    /** Whether the store keeps a log (else the manifest alone holds the committed state). */
+    boolean logged() {
+        return logStart != NO_LOG;
     }
 
     static Manifest empty() {
@@ -59,7 +72,7 @@ record Manifest(long nextFileNumber, long lastSeq, long logStart, long commitEnd
             body.put(metadata);
         }
         ByteBuffer out = ByteBuffer.allocate(HEADER_BYTES + bodyLen).order(ByteOrder.LITTLE_ENDIAN);
-        out.putLong(MAGIC).putInt(FORMAT_VERSION).putInt(bodyLen);
+        out.putLong(MAGIC).putInt(logStart == NO_LOG ? FORMAT_VERSION : LOGGED_FORMAT_VERSION).putInt(bodyLen);
         out.putInt(Checksums.crc(out.array(), 0, 16));
         out.putInt(Checksums.crc(body.array(), 0, bodyLen));
         out.put(body.array());
@@ -82,7 +95,7 @@ record Manifest(long nextFileNumber, long lastSeq, long logStart, long commitEnd
         if (magic != MAGIC) {
             throw new CorruptionException(file, 0, "not a manifest (bad magic number)");
         }
-        if (version != FORMAT_VERSION && version != 1) {
+        if (version < 1 || version > FORMAT_VERSION) {
             throw new IncompatibleFormatException("store manifest " + file + " has format version " + version
                     + "; this MmapStore reads version " + FORMAT_VERSION
                     + ". Open it with the MmapStore release that wrote it, or delete the directory to rebuild it from the changelog.");
@@ -98,6 +111,10 @@ record Manifest(long nextFileNumber, long lastSeq, long logStart, long commitEnd
             long seq = in.getLong();
             long logStart = in.getLong();
             long commitEnd = version >= 2 ? in.getLong() : 0;
+            if ((logStart == NO_LOG) != (version == FORMAT_VERSION)) {
+                throw new CorruptionException(file, HEADER_BYTES + 16, "manifest of format version " + version
+                        + (logStart == NO_LOG ? " names no log" : " names log " + logStart + " (a version-3 manifest names none)"));
+            }
             if (commitEnd < 0) {
                 throw new CorruptionException(file, HEADER_BYTES + 24, "negative commit position " + commitEnd);
             }

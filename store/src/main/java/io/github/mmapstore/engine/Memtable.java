@@ -101,6 +101,8 @@ final class Memtable {
     private volatile Chain[] inserted;
     private volatile int count;
     private volatile long liveCount;
+    /** Sequence number of the first write (the memtable holds no older version); writer only. */
+    private long firstSeq = Long.MAX_VALUE;
     private final AtomicReference<Runs> runs = new AtomicReference<>(new Runs(List.of(), 0));
 
     Memtable() {
@@ -113,12 +115,17 @@ final class Memtable {
      */
     Memtable(long expectedKeys) {
         int n = (int) Math.min(Math.max(expectedKeys, 4096), 1 << 26);
+        // The map allocates its table at the first put, off the path that froze the previous memtable (a
+        // commit's checkpoint); the insertion log starts small and doubles, which costs O(1) a key.
         this.map = new ConcurrentHashMap<>(n + n / 3);
-        this.inserted = new Chain[n];
+        this.inserted = new Chain[Math.min(n, 1 << 14)];
     }
 
     /** Writer only. */
     void put(byte[] key, byte[] valueOrNull, long seq) {
+        if (seq < firstSeq) {
+            firstSeq = seq;
+        }
         long added = ENTRY_OVERHEAD / 2 + (valueOrNull == null ? 0 : valueOrNull.length);
         Version first = new Version(seq, valueOrNull, null);
         Chain fresh = new Chain(key, first);
@@ -171,6 +178,11 @@ final class Memtable {
             put(k, null, ++seq);
         }
         return seq;
+    }
+
+    /** Whether some key has a version at or before {@code seq}. Writer only. */
+    boolean holdsWritesUpTo(long seq) {
+        return firstSeq <= seq;
     }
 
     long approximateBytes() {

@@ -130,7 +130,12 @@ final class MergeCursor {
         this.reverse = reverse;
     }
 
-    static MergeCursor over(Version v, long snapshot, byte[] from, boolean fromInc, byte[] to, boolean toInc, boolean reverse) {
+    /**
+     * The sources of a read of {@code v} at {@code isolation}: its memtables at {@code snapshot}, and the
+     * segments the isolation sees (a committed read skips files spilled after the last commit).
+     */
+    static MergeCursor over(Version v, long snapshot, ReadIsolation isolation, byte[] from, boolean fromInc, byte[] to,
+                            boolean toInc, boolean reverse) {
         List<Source> s = new ArrayList<>(v.segments.size() + 1);
         s.add(new MemtableSource(v.memtable, snapshot, from, fromInc, to, toInc, reverse));
         if (v.frozen != null) {
@@ -139,7 +144,7 @@ final class MergeCursor {
         for (Segment seg : v.segments) {
             // A segment whose key span misses the range is never touched: for time-partitioned stores
             // this is what keeps a fetch to the time segments that can hold it.
-            if (seg.overlaps(from, fromInc, to, toInc)) {
+            if (v.visible(seg, isolation) && seg.overlaps(from, fromInc, to, toInc)) {
                 s.add(new SegmentSource(seg, from, fromInc, to, toInc, reverse));
             }
         }

@@ -60,6 +60,12 @@ final class Segment implements SegmentRows {
     private final AtomicLongArray verifiedPages;
     private final RefCount refs = new RefCount(0);
     private volatile boolean deleteOnRelease;
+    /**
+     * The sequence number of the newest write this file holds, when it may hold writes after the last
+     * commit (a memtable spilled in the middle of a transaction); 0 for files of committed state (every
+     * file a manifest names, every merge output). In memory only: after a restart every file is committed.
+     */
+    private volatile long maxSeq;
     private final ColumnExtension extension;
     private final long[] extraBase;
     private final int[] extraWidth;
@@ -348,6 +354,15 @@ final class Segment implements SegmentRows {
                 }
             }
         }
+    }
+
+    /** See {@link #maxSeq}: committed reads skip this file while the last commit is older than {@code seq}. */
+    long maxSeq() {
+        return maxSeq;
+    }
+
+    void maxSeq(long seq) {
+        this.maxSeq = seq;
     }
 
     /** The file is no longer in the manifest: delete it once the last reader is gone. */

@@ -146,7 +146,8 @@ public final class StoreSnapshot implements AutoCloseable {
         }
         this.segmentInfos = List.copyOf(infos);
         this.logs = List.copyOf(logs);
-        List<Path> obsolete = new ArrayList<>(files.logs().headMap(m.logStart()).values());
+        List<Path> obsolete = new ArrayList<>(m.logged() ? files.logs().headMap(m.logStart()).values()
+                : files.logs().values());
         this.obsoleteLogs = List.copyOf(obsolete);
         this.tail = tail;
         this.files = files;
@@ -228,6 +229,13 @@ public final class StoreSnapshot implements AutoCloseable {
                     throw new CorruptionException(p, 0, "segment has " + s.rows() + " rows, the manifest says " + ref.rows());
                 }
             }
+            if (!m.logged()) {
+                // Without a log the manifest is the committed state (logs left here are leftovers the next
+                // open deletes).
+                List<Boolean> none = new ArrayList<>(java.util.Collections.nCopies(segs.size(), false));
+                return new StoreSnapshot(dir, manifestBytes.length, m, m.lastSeq(), m.metadata(), false, segs, none,
+                        List.of(), new Memtable(), files, marker);
+            }
             List<Long> needed = new ArrayList<>(files.logs().tailMap(m.logStart()).keySet());
             if (needed.isEmpty() || needed.get(0) != m.logStart()) {
                 throw new NoSuchFileException(FileNames.log(dir, m.logStart()).toString());
@@ -250,7 +258,7 @@ public final class StoreSnapshot implements AutoCloseable {
 
                     @Override
                     public void dropBelow(long below) {
-                        seq = mem.tombstoneBelow(StoreEngine.partitionKey(below), seq);
+                        seq = mem.tombstoneBelow(Recovery.partitionKey(below), seq);
                         for (int i = 0; i < segs.size(); i++) {
                             if (Long.compareUnsigned(segs.get(i).partition(), below) < 0) {
                                 dropped.set(i, true);
@@ -314,7 +322,7 @@ public final class StoreSnapshot implements AutoCloseable {
         return lastSeq;
     }
 
-    /** The first log file the store still needs. */
+    /** The first log file the store still needs; 0 for a store without a log. */
     public long logStart() {
         return logStart;
     }

@@ -181,6 +181,13 @@ public final class StoreVerifier {
             }
         }
 
+        if (!m.logged()) {
+            for (Path p : files.logs().values()) {
+                add(Severity.NOTE, p, 0, "log of a store that keeps none (left from before it stopped keeping one): "
+                        + "deleted by the next open");
+            }
+            return;
+        }
         for (long n : files.logs().headMap(m.logStart()).keySet()) {
             add(Severity.NOTE, files.logs().get(n), 0, "log before the manifest's log start " + m.logStart()
                     + ": no longer needed, deleted by the next open or checkpoint");

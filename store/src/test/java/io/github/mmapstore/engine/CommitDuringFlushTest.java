@@ -87,6 +87,7 @@ class CommitDuringFlushTest {
             e.awaitFlushForTesting();
             e.put(b("key-" + next), b("after"));
             e.commit(b("m2"));
+            e.awaitBackgroundForTesting(); // the old logs go once the checkpoint's manifest is on disk
             assertThat(logFiles()).as("the next commit checkpoints").isEqualTo(1);
         }
         try (StoreEngine e = StoreEngine.open(dir, config(FaultInjector.NONE))) {
@@ -117,6 +118,7 @@ class CommitDuringFlushTest {
             e.commit(b("m1"));
             releaser.join();
             assertThat(faults.release.getCount()).as("the commit returned only after the flush went on").isZero();
+            e.awaitBackgroundForTesting(); // the old logs go once the checkpoint's manifest is on disk
             assertThat(logFiles()).as("the commit waited for the second flush and checkpointed").isEqualTo(1);
         }
         try (StoreEngine e = StoreEngine.open(dir, config(FaultInjector.NONE))) {

@@ -53,10 +53,17 @@ class EngineModelProperties {
     private static final Map<FaultInjector.Point, AtomicLong> CRASHES_AT = new EnumMap<>(FaultInjector.Point.class);
     private static final AtomicLong TORN_CRASHES = new AtomicLong();
     private static final AtomicLong REOPENS = new AtomicLong();
+    /** Without a log: commits a crash went back past (made, not yet checkpointed). */
+    private static final AtomicLong CHECKPOINT_REOPENS_BEHIND = new AtomicLong();
+    private static final AtomicLong UNLOGGED_TRIES = new AtomicLong();
+    private static final AtomicLong UNLOGGED_OPS = new AtomicLong();
+    private static final Map<FaultInjector.Point, AtomicLong> UNLOGGED_CRASHES_AT = new EnumMap<>(FaultInjector.Point.class);
+    private static final AtomicLong UNLOGGED_STEP_TRIES = new AtomicLong();
 
     static {
         for (FaultInjector.Point p : FaultInjector.Point.values()) {
             CRASHES_AT.put(p, new AtomicLong());
+            UNLOGGED_CRASHES_AT.put(p, new AtomicLong());
         }
     }
 
@@ -412,6 +419,71 @@ class EngineModelProperties {
         }
     }
 
+    /**
+     * The same sequences on an engine without a log (the changelog is the owner's log of record): a crash
+     * opens the last durable checkpoint, never a state between two commits, with exactly that commit's
+     * metadata, no older than the checkpoint known durable before the crash; a clean close keeps the
+     * last commit. Checkpoints at every commit, or only when memtables fill, flush or close.
+     */
+    @Property(tries = 70, edgeCases = EdgeCasesMode.NONE, afterFailure = AfterFailureMode.SAMPLE_FIRST)
+    void engineWithoutLogMatchesModel(@ForAll("sequences") List<Op> ops,
+                                      @ForAll @IntRange(min = 4096, max = 16384) int memtableBytes,
+                                      @ForAll @IntRange(min = 2, max = 4) int compactionTrigger,
+                                      @ForAll boolean checkpointEveryCommit) throws IOException {
+        UNLOGGED_TRIES.incrementAndGet();
+        Path dir = Files.createTempDirectory("mmapstore-model-nolog");
+        try (Harness h = new Harness(dir, memtableBytes, compactionTrigger, false, checkpointEveryCommit ? 0 : 3_600_000)) {
+            h.crashes = UNLOGGED_CRASHES_AT;
+            for (int i = 0; i < ops.size(); i++) {
+                Op op = ops.get(i);
+                try {
+                    h.run(i, op);
+                } catch (AssertionError | RuntimeException e) {
+                    throw new AssertionError("operation #" + i + " " + op + " failed (no log, memtableBytes=" + memtableBytes
+                            + ", compactionTrigger=" + compactionTrigger + ", checkpointEveryCommit=" + checkpointEveryCommit
+                            + "): " + e.getMessage(), e);
+                }
+                UNLOGGED_OPS.incrementAndGet();
+            }
+            h.verifyAll("end of sequence");
+            h.reopen();
+            h.verifyAll("reopen at end of sequence");
+        } finally {
+            deleteRecursively(dir);
+        }
+    }
+
+    /** The compaction-weighted sequences, without a log: kills in every phase of merges and checkpoints. */
+    @Property(tries = 40, edgeCases = EdgeCasesMode.NONE, afterFailure = AfterFailureMode.SAMPLE_FIRST)
+    void compactionStepsAndCheckpointsWithoutLogSurviveKills(@ForAll("compactionSequences") List<Op> ops,
+                                                             @ForAll @IntRange(min = 2, max = 3) int compactionTrigger,
+                                                             @ForAll boolean checkpointEveryCommit) throws IOException {
+        UNLOGGED_STEP_TRIES.incrementAndGet();
+        Path dir = Files.createTempDirectory("mmapstore-model-nolog-compaction");
+        try (Harness h = new Harness(dir, 4096, compactionTrigger, false, checkpointEveryCommit ? 0 : 3_600_000)) {
+            h.crashes = UNLOGGED_CRASHES_AT;
+            for (int i = 0; i < ops.size(); i++) {
+                Op op = ops.get(i);
+                try {
+                    h.run(i, op);
+                } catch (AssertionError | RuntimeException e) {
+                    throw new AssertionError("operation #" + i + " " + op + " failed (no log, compactionTrigger="
+                            + compactionTrigger + ", checkpointEveryCommit=" + checkpointEveryCommit + "): " + e.getMessage(), e);
+                }
+            }
+            h.verifyAll("end of sequence");
+            h.reopen();
+            h.verifyAll("reopen at end of sequence");
+        } finally {
+            deleteRecursively(dir);
+        }
+    }
+
+    /** The points a kill hits in an engine without a log: its flushes, checkpoints and manifest writes. */
+    static final List<FaultInjector.Point> CHECKPOINT_POINTS = List.of(FaultInjector.Point.FLUSH_BEFORE_SEGMENT,
+            FaultInjector.Point.FLUSH_AFTER_SEGMENT_WRITTEN, FaultInjector.Point.CHECKPOINT_BEFORE_MANIFEST,
+            FaultInjector.Point.MANIFEST_AFTER_TEMP_WRITTEN, FaultInjector.Point.MANIFEST_AFTER_RENAME);
+
     @AfterContainer
     static void report() {
         System.out.println("EngineModelProperties: " + TRIES.get() + " tries, " + TOTAL_OPS.get() + " operations, "
@@ -429,6 +501,25 @@ class EngineModelProperties {
                     .filter(e -> e.getValue().get() == 0).map(Map.Entry::getKey).toList();
             if (missed.size() > 1) {
                 throw new AssertionError("no compaction was killed at " + missed + ": the generator no longer reaches them");
+            }
+        }
+        if (UNLOGGED_TRIES.get() > 0 || UNLOGGED_STEP_TRIES.get() > 0) {
+            System.out.println("EngineModelProperties, no log: " + UNLOGGED_TRIES.get() + " + " + UNLOGGED_STEP_TRIES.get()
+                    + " tries, " + UNLOGGED_OPS.get() + " operations, commits a crash went back past (not yet checkpointed): "
+                    + CHECKPOINT_REOPENS_BEHIND.get() + ", injected crashes by point: " + UNLOGGED_CRASHES_AT);
+        }
+        if (UNLOGGED_TRIES.get() >= 70) {
+            List<FaultInjector.Point> missed = CHECKPOINT_POINTS.stream()
+                    .filter(p -> UNLOGGED_CRASHES_AT.get(p).get() == 0).toList();
+            if (!missed.isEmpty()) {
+                throw new AssertionError("no engine without a log was killed at " + missed + ": the generator no longer reaches them");
+            }
+            if (CHECKPOINT_REOPENS_BEHIND.get() == 0) {
+                throw new AssertionError("no crash without a log ever went back past a commit: are commits durable "
+                        + "without a checkpoint, or do the sequences never crash between checkpoints?");
+            }
+            if (UNLOGGED_OPS.get() < 10_000) {
+                throw new AssertionError("only " + UNLOGGED_OPS.get() + " operations ran without a log; at least 10,000 expected");
             }
         }
         // The suite promises at least 10,000 operations per run; fail loudly if the generator drifts.
@@ -480,13 +571,15 @@ class EngineModelProperties {
      * flushed, the manifest is replaced. Before the sync the frame is only in the buffer, which
      * abandon() drops: not completed. From the sync on, the frame is in the file: completed, whatever
      * happens to the manifest afterwards (the old manifest plus the log replay, or the new manifest
-     * plus the log tail, both give the committed state).
+     * plus the log tail, both give the committed state). A memtable that filled while the commit was
+     * awaited is frozen right after the sync: its flush's points come after the commit too.
      */
     static boolean commitCompletedAt(FaultInjector.Point p) {
         return switch (p) {
             case COMMIT_BEFORE_FSYNC -> false;
-            case COMMIT_AFTER_FSYNC, MANIFEST_AFTER_TEMP_WRITTEN, MANIFEST_AFTER_RENAME -> true;
-            case FLUSH_BEFORE_SEGMENT, FLUSH_AFTER_SEGMENT_WRITTEN, FLUSH_AFTER_LOG_ROTATED, COMPACTION_STEP_SIZING,
+            case COMMIT_AFTER_FSYNC, MANIFEST_AFTER_TEMP_WRITTEN, MANIFEST_AFTER_RENAME, FLUSH_BEFORE_SEGMENT,
+                 FLUSH_AFTER_SEGMENT_WRITTEN, FLUSH_AFTER_LOG_ROTATED -> true;
+            case CHECKPOINT_BEFORE_MANIFEST, COMPACTION_STEP_SIZING,
                  COMPACTION_MID_MERGE, COMPACTION_STEP_WRITING, COMPACTION_STEP_SEALING, COMPACTION_STEP_SYNCING, COMPACTION_AFTER_SEGMENT_WRITTEN,
                  COMPACTION_STEP_VERIFYING, COMPACTION_AFTER_PARTIAL_INSTALL, COMPACTION_AFTER_INSTALL ->
                     throw new AssertionError("commit() must never reach " + p);
@@ -507,14 +600,34 @@ class EngineModelProperties {
         /** Counts every value and metadata made, so each is unique and a rerun of the sequence makes the same ones. */
         int made;
 
+        /** Without a log: every commit made (its unique metadata and the state it committed), oldest first. */
+        final List<byte[]> commitMetas = new ArrayList<>();
+        final List<TreeMap<byte[], byte[]>> commitStates = new ArrayList<>();
+
         Harness(Path dir, int memtableBytes, int trigger) {
+            this(dir, memtableBytes, trigger, true, 0);
+        }
+
+        /**
+         * {@code logged}: the engine keeps its own log; else a crash opens the last durable checkpoint, and
+         * {@code checkpointMillis} says how often commits take one (0: every commit; large: only full
+         * memtables, flushes and clean closes).
+         */
+        Harness(Path dir, int memtableBytes, int trigger, boolean logged, long checkpointMillis) {
             this.dir = dir;
             this.config = EngineConfig.defaults().withMemtableBytes(memtableBytes).withFsync(false)
                     .withLogBufferBytes(4096).withCompactionTrigger(trigger).withFaults(faults)
                     // merge outputs cut into files of a few rows: most merges install file by file
-                    .withCompactionFileBytes(4096);
+                    .withCompactionFileBytes(4096)
+                    .withLog(logged).withCheckpointIntervalMillis(checkpointMillis);
             engine = StoreEngine.open(dir, config);
             assertThat(engine.openReport().created()).isTrue();
+            commitMetas.add(null);
+            commitStates.add(new TreeMap<>(ORDER));
+        }
+
+        boolean logged() {
+            return config.log();
         }
 
         byte[] value(int len) {
@@ -527,6 +640,10 @@ class EngineModelProperties {
         }
 
         byte[] meta(int kind) {
+            if (!logged()) {
+                // a crash opens some durable checkpoint: its metadata must say which commit it was
+                return ("meta-" + opIndex + "-" + (++made)).getBytes();
+            }
             return switch (kind) {
                 case 0 -> null;
                 case 1 -> new byte[0];
@@ -620,21 +737,56 @@ class EngineModelProperties {
         void markCommitted(byte[] m) {
             committed = new TreeMap<>(model);
             committedMeta = m == null ? null : m.clone();
+            if (!logged()) {
+                commitMetas.add(committedMeta);
+                commitStates.add(committed);
+            }
         }
 
         void reopen() {
             REOPENS.incrementAndGet();
             engine.close();
-            openAfterCrashOrClose("reopen");
+            openAfterCrashOrClose("reopen", commitMetas.size() - 1);
         }
 
-        /** Opens again and checks that the store is exactly the last completed commit. */
-        void openAfterCrashOrClose(String why) {
+        /** Abandons the engine as a crash would and opens it again. */
+        void crashAndReopen(String why) {
+            int durable = logged() ? commitMetas.size() - 1 : indexOf(engine.durableCommitMetadata(), why);
+            engine.abandon();
+            openAfterCrashOrClose(why, durable);
+        }
+
+        int indexOf(byte[] meta, String why) {
+            for (int i = commitMetas.size() - 1; i >= 0; i--) {
+                if (Arrays.equals(commitMetas.get(i), meta)) {
+                    return i;
+                }
+            }
+            throw new AssertionError(why + ": the store is at a commit that was never made: " + show(meta));
+        }
+
+        /**
+         * Opens again and checks the state. With a log: exactly the last completed commit. Without: the
+         * commit of a durable checkpoint, not older than {@code durableAtLeast} (the newest one known to be
+         * durable before the crash; the last commit after a clean close), and exactly its state; the model
+         * goes on from there.
+         */
+        void openAfterCrashOrClose(String why, int durableAtLeast) {
             faults.disarm();
             engine = StoreEngine.open(dir, config);
             OpenReport r = engine.openReport();
             assertThat(r.rebuiltAfterCorruption()).as("%s: store was quarantined: %s", why, r.reason()).isFalse();
             assertThat(r.created()).as("%s: store was re-created", why).isFalse();
+            if (!logged()) {
+                int at = indexOf(engine.lastCommitMetadata(), why);
+                assertThat(at).as("%s: opened at an older commit than the last durable checkpoint", why)
+                        .isGreaterThanOrEqualTo(durableAtLeast);
+                committed = commitStates.get(at);
+                committedMeta = commitMetas.get(at);
+                CHECKPOINT_REOPENS_BEHIND.addAndGet(commitStates.size() - 1 - at);
+                commitMetas.subList(at + 1, commitMetas.size()).clear();
+                commitStates.subList(at + 1, commitStates.size()).clear();
+            }
             model = new TreeMap<>(committed);
             assertThat(engine.lastCommitMetadata()).as("%s: lastCommitMetadata", why).isEqualTo(committedMeta);
             verifyAll(why);
@@ -649,6 +801,10 @@ class EngineModelProperties {
 
         void tornCrash(TornCrash t) throws IOException {
             TORN_CRASHES.incrementAndGet();
+            if (!logged()) {
+                crashAndReopen("after " + t + " (no log to tear: a plain crash)");
+                return;
+            }
             engine.abandon();
             Path newest = null;
             long number = -1;
@@ -694,13 +850,13 @@ class EngineModelProperties {
                 }
             }
             openAfterCrashOrClose("after " + t + " (log " + newest.getFileName() + " of " + size + " bytes cut at " + cut
-                    + ", last commit ends at " + from + ")");
+                    + ", last commit ends at " + from + ")", commitMetas.size() - 1);
         }
 
-        void faultCrash(FaultCrash f) {
-            // Flushes run in the background: let any earlier one land before arming, so that the injected
-            // crash can only come from this operation.
-            engine.awaitFlushForTesting();
+        void faultCrash(FaultCrash f) throws IOException {
+            // Flushes and manifest writes run in the background: let earlier ones land before arming, so that
+            // the injected crash can only come from this operation.
+            engine.awaitBackgroundForTesting();
             if (f.during == During.COMPACT_NEW_WORK) {
                 // Overwrites of most keys, one large value among them (so the merged output spans enough
                 // pages for sealing and verification to stop part-way), flushed and committed.
@@ -724,8 +880,15 @@ class EngineModelProperties {
                     case FLUSH -> engine.flush();
                     case COMMIT -> {
                         meta = meta(2);
+                        if (!logged()) {
+                            // without a log the commit only counts once a checkpoint is durable: a candidate
+                            // for the state after a crash either way
+                            markCommitted(meta);
+                        }
                         engine.commit(meta);
-                        markCommitted(meta);
+                        if (logged()) {
+                            markCommitted(meta);
+                        }
                     }
                     case COMPACT_STEPS, COMPACT_NEW_WORK -> {
                         // Tiny budgets, so that a merge stops in every phase; the armed point (a step's
@@ -749,6 +912,8 @@ class EngineModelProperties {
                         engine.awaitFlushForTesting();
                     }
                 }
+                // manifests are written in the background: a crash there ends this operation too
+                engine.awaitBackgroundForTesting();
             } catch (InjectedCrash c) {
                 crash = c;
             } finally {
@@ -763,11 +928,10 @@ class EngineModelProperties {
             if (crashes != null) {
                 crashes.get(crash.point).incrementAndGet();
             }
-            if (f.during == During.COMMIT && commitCompletedAt(crash.point)) {
+            if (f.during == During.COMMIT && logged() && commitCompletedAt(crash.point)) {
                 markCommitted(meta);
             }
-            engine.abandon();
-            openAfterCrashOrClose("after " + f);
+            crashAndReopen("after " + f);
         }
 
         void checkRange(Range r) {
@@ -819,6 +983,20 @@ class EngineModelProperties {
             for (String k : KEY_UNIVERSE) {
                 byte[] kbytes = kb(k);
                 assertSameValue(why + ": get " + k, engine.get(kbytes), model.get(kbytes));
+            }
+            verifyCommitted(why);
+        }
+
+        /** Reads at {@link ReadIsolation#COMMITTED} see exactly the last commit, whatever was written since. */
+        void verifyCommitted(String why) {
+            List<Map.Entry<byte[], byte[]>> expected = new ArrayList<>(committed.entrySet());
+            assertSameEntries(why + ": committed all()",
+                    drain(engine.range(null, true, null, true, false, ReadIsolation.COMMITTED)), expected);
+            assertSameEntries(why + ": committed reverseAll()",
+                    drain(engine.range(null, true, null, true, true, ReadIsolation.COMMITTED)), expected.reversed());
+            for (String k : KEY_UNIVERSE) {
+                byte[] kbytes = kb(k);
+                assertSameValue(why + ": committed get " + k, engine.get(kbytes, ReadIsolation.COMMITTED), committed.get(kbytes));
             }
         }
 

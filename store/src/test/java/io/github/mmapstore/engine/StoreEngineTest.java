@@ -198,6 +198,7 @@ class StoreEngineTest {
             e.dropPartitionsBelow(3);
             e.put(pk(6, "new"), b("six"));
             e.commit(b("c2"));
+            e.awaitBackgroundForTesting(); // the dropped files go once the manifest without them is on disk
             try (var files = Files.list(dir)) {
                 // every segment of partitions 1 and 2 is gone from disk
                 long left = files.filter(f -> f.toString().endsWith(".seg")).count();

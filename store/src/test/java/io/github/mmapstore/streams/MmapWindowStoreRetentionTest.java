@@ -70,6 +70,7 @@ class MmapWindowStoreRetentionTest {
         assertThat(segmentFiles(dir)).containsAll(before);
 
         store.commit(Map.of(TP, offset + 1));
+        store.bytesStore().core().engine().awaitDurable(); // files go once the manifest without them is on disk
         List<Path> after = segmentFiles(dir);
         assertThat(after).hasSizeLessThan(before.size());
         long bytesAfter = size(dir);

@@ -79,6 +79,7 @@ class InspectTest {
             model.put(b(key(i)), value("v3", i));
         }
         e.commit(meta(4242, 777));
+        e.awaitDurable(); // the checkpoints' manifests are written in the background: a crash after they landed
         e.put(b("uncommitted"), new byte[EngineConfig.DEFAULT_LOG_BUFFER_BYTES + 1000]);
         e.abandon();
         return model;
