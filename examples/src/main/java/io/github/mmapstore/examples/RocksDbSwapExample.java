@@ -9,6 +9,7 @@ import static io.github.mmapstore.examples.shared.Report.section;
 import io.github.mmapstore.examples.shared.Args;
 import io.github.mmapstore.examples.shared.CrashedChild;
 import io.github.mmapstore.examples.shared.EmbeddedKafka;
+import io.github.mmapstore.examples.shared.KafkaVersion;
 import io.github.mmapstore.examples.shared.OutputReader;
 import io.github.mmapstore.examples.shared.ProgressBar;
 import io.github.mmapstore.examples.shared.RestoreProgress;
@@ -41,7 +42,6 @@ import org.apache.kafka.common.serialization.LongDeserializer;
 import org.apache.kafka.common.serialization.LongSerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.common.utils.AppInfoParser;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.query.KeyQuery;
 import org.apache.kafka.streams.query.QueryResult;
@@ -166,7 +166,7 @@ public final class RocksDbSwapExample {
         EmbeddedKafka broker = null;
         try {
             say("MmapStore rocksdb-swap example: Kafka Streams %s, exactly_once_v2, %d partitions, state dir %s",
-                    AppInfoParser.getVersion(), opts.partitions(), stateDir);
+                    KafkaVersion.streams(), opts.partitions(), stateDir);
             String bootstrap = opts.bootstrapServers();
             if (!external) {
                 long b0 = System.nanoTime();

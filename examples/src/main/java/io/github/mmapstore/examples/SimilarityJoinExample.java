@@ -10,6 +10,7 @@ import static io.github.mmapstore.examples.shared.Report.section;
 import io.github.mmapstore.examples.ClusteredMemories.Scored;
 import io.github.mmapstore.examples.shared.Args;
 import io.github.mmapstore.examples.shared.EmbeddedKafka;
+import io.github.mmapstore.examples.shared.KafkaVersion;
 import io.github.mmapstore.examples.shared.OutputReader;
 import io.github.mmapstore.examples.shared.ProgressBar;
 import io.github.mmapstore.examples.shared.RestoreProgress;
@@ -45,7 +46,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.common.utils.AppInfoParser;
 
 /**
  * The main example: a Kafka Streams application (exactly-once v2) that joins a stream of query embeddings
@@ -141,7 +141,7 @@ public final class SimilarityJoinExample {
         EmbeddedKafka broker = null;
         try {
             say("MmapStore similarity-join example: Kafka Streams %s, exactly_once_v2, %d partitions, state dir %s",
-                    AppInfoParser.getVersion(), opts.partitions(), stateDir);
+                    KafkaVersion.streams(), opts.partitions(), stateDir);
             String bootstrap = opts.bootstrapServers();
             if (!external) {
                 long b0 = System.nanoTime();

@@ -42,7 +42,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code -Dit.crash.requireNoMmapFullRestore=true}.
  *
  * <p>System properties: {@code it.crash.kills} (per scenario), {@code it.crash.records},
- * {@code it.crash.seed}, {@code it.summary.dir}. The summary goes to {@code target/it-summary.md}.
+ * {@code it.crash.seed}, {@code it.crash.scenarios} (a subset, see {@link #scenarios()}), {@code it.summary.dir}. The summary goes to {@code target/it-summary.md}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CrashMatrixIT {
@@ -82,12 +82,26 @@ class CrashMatrixIT {
         }
     }
 
+    /**
+     * The store kinds and guarantees to run: all four unless {@code it.crash.scenarios} names some, as
+     * comma-separated {@code store/guarantee} pairs (e.g. {@code mmap/exactly_once_v2,rocksdb/exactly_once_v2}).
+     */
     static Stream<String[]> scenarios() {
-        return Stream.of(
+        Stream<String[]> all = Stream.of(
                 new String[] {"mmap", "exactly_once_v2"},
                 new String[] {"rocksdb", "exactly_once_v2"},
                 new String[] {"mmap", "at_least_once"},
                 new String[] {"rocksdb", "at_least_once"});
+        String chosen = System.getProperty("it.crash.scenarios", "").trim();
+        if (chosen.isEmpty()) {
+            return all;
+        }
+        List<String> names = List.of(chosen.split("\\s*,\\s*"));
+        List<String[]> picked = all.filter(sc -> names.contains(sc[0] + "/" + sc[1])).toList();
+        if (picked.size() != names.size()) {
+            throw new IllegalArgumentException("it.crash.scenarios=" + chosen + ": each must be one of mmap|rocksdb / exactly_once_v2|at_least_once");
+        }
+        return picked.stream();
     }
 
     // ---- one scenario ---------------------------------------------------------------------------
@@ -459,6 +473,9 @@ class CrashMatrixIT {
                 .append(", brokers: 1 (KRaft, in the test JVM), app: child JVM killed with SIGKILL\n");
         md.append("- topology: source table `profiles`, aggregation `sums` (running count,sum,lastSeq), table-table join `joined`;"
                 + " caching off; commit.interval.ms=200; one stream thread\n");
+        md.append("- Kafka Streams ").append(ItSupport.kafkaVersion("streams")).append(" (clients and broker ")
+                .append(ItSupport.kafkaVersion("clients")).append("), scenarios: ")
+                .append(scenarios().map(sc -> sc[0] + "/" + sc[1]).toList()).append('\n');
         md.append("- total wall time: ").append(seconds).append(" s\n\n");
         md.append("A *full restore* is a restore after a kill that starts at offset 0 of a non-empty changelog partition; "
                 + "*tasks wiped* counts the tasks Kafka closed dirty and wiped on a TaskCorruptedException (\"Detected the states of tasks [..] are corrupted\"), "

@@ -42,6 +42,25 @@ final class ItSupport {
     record Input(String key, long seq, long inc) {
     }
 
+    /**
+     * The version of a Kafka jar on the test class path (the child JVMs get the same class path): {@code clients}
+     * or {@code streams}, read from the properties file each jar carries (the same on Kafka 4.3 and 4.4).
+     */
+    static String kafkaVersion(String jar) {
+        String resource = jar.equals("streams") ? "/kafka/kafka-streams-version.properties" : "/kafka/kafka-version.properties";
+        Class<?> anchor = jar.equals("streams") ? org.apache.kafka.streams.KafkaStreams.class : KafkaProducer.class;
+        try (var in = anchor.getResourceAsStream(resource)) {
+            if (in == null) {
+                return "unknown";
+            }
+            Properties props = new Properties();
+            props.load(in);
+            return props.getProperty("version", "unknown");
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
     /** The test-input producer: idempotent, acks=all, and its flush() fails if any record was not written. */
     static CheckedProducer producer(KafkaCluster cluster) {
         Properties p = new Properties();

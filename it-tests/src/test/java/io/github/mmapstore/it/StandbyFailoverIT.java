@@ -363,6 +363,8 @@ class StandbyFailoverIT {
         md.append("- two instances (child JVMs), num.standby.replicas=1, exactly_once_v2, 3 brokers (replication factor 3), ")
                 .append(PARTITIONS).append(" partitions, ").append(records).append(" input records over ")
                 .append(KEYS).append(" keys (60 % before the kill, 40 % from 2 s before the kill on); seed `").append(seed).append("`\n");
+        md.append("- Kafka Streams ").append(ItSupport.kafkaVersion("streams")).append(" (clients and brokers ")
+                .append(ItSupport.kafkaVersion("clients")).append(")\n");
         md.append("- instance b is killed with SIGKILL; a takes over. IQv2 KeyQuery against both every 100 ms; outcome(role) counts.\n\n");
         md.append("| store | queries | records restored after the kill / changelog records of the partitions restored | kill to a RUNNING with all tasks active ms | survivor queries before / failover / after (OK of all) | wrong answers | problems |\n");
         md.append("|---|---|---|---|---|---|---|\n");

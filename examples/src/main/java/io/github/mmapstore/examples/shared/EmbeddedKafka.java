@@ -23,7 +23,7 @@ public final class EmbeddedKafka implements AutoCloseable {
                 .setCombined(true)
                 .setNumBrokerNodes(1)
                 .setNumControllerNodes(1)
-                // what a released 4.3 broker formats by default (the test kit would pick the newest, unreleased one)
+                // what a released broker formats by default (the test kit would pick the newest, unreleased one)
                 .setBootstrapMetadataVersion(MetadataVersion.LATEST_PRODUCTION)
                 .build())
                 .setConfigProp("offsets.topic.replication.factor", "1")
