@@ -147,6 +147,8 @@ final class CommitPath {
                 vs.publishCommit();
                 if (checkpointDue()) {
                     checkpointNow();
+                } else {
+                    checkpointIfCommitted();
                 }
             }
         } catch (IOException e) {
@@ -453,15 +455,50 @@ final class CommitPath {
     }
 
     /**
-     * With a log: a checkpoint a commit left to later because a flush was in flight, made now if nothing
-     * was written since that commit and the log still ends with its COMMIT record ({@link #flush()},
-     * {@link Compactor#compactFully()} and close find every segment in the manifest, as they did when
-     * commits waited for the flush). Without a log, checkpoints never wait for a commit.
+     * A checkpoint that costs no write of data, when one is possible. With a log: the one a commit left to
+     * later because a flush was in flight, made now if nothing was written since that commit and the log
+     * still ends with its COMMIT record ({@link #flush()}, {@link Compactor#compactFully()} and close find
+     * every segment in the manifest, as they did when commits waited for the flush). Without one: naming
+     * the segments spilled before the last commit, when the memtable holds none of its writes.
      */
     void checkpointIfCommitted() {
-        if (wal != null && flushing == null && wal.endsWithCommitOf(vs.seq)
-                && (!vs.pending.isEmpty() || !vs.droppedCommitted.isEmpty())) {
-            checkpointLogged();
+        if (flushing != null) {
+            return;
+        }
+        if (wal != null) {
+            if (wal.endsWithCommitOf(vs.seq) && (!vs.pending.isEmpty() || !vs.droppedCommitted.isEmpty())) {
+                checkpointLogged();
+            }
+            return;
+        }
+        // Without a log: segments flushed before the last commit (and partition drops) can be named at it
+        // for free, when the memtable holds nothing of that commit (nothing to freeze first).
+        boolean pendingCommitted = !vs.pending.isEmpty() && vs.pending.get(vs.pending.size() - 1).maxSeq() <= vs.commitSeq;
+        if ((pendingCommitted || !vs.droppedCommitted.isEmpty()) && !vs.current().memtable.holdsWritesUpTo(vs.commitSeq)) {
+            try {
+                checkpointAt(vs.commitSeq, vs.lastCommitMetadata);
+            } catch (IOException e) {
+                throw engine.fail(new EngineIOException("checkpoint failed in " + dir, e));
+            }
+        }
+    }
+
+    /**
+     * Without a log: a checkpoint at the last commit now, if it is not durable yet (written in the
+     * background; a flush in flight checkpoints when it lands). With a log every commit is durable already.
+     */
+    void requestCheckpoint() {
+        if (wal != null) {
+            return;
+        }
+        poll();
+        if (flushing != null || !(commitAheadOfCheckpoint() || !vs.droppedCommitted.isEmpty())) {
+            return;
+        }
+        try {
+            checkpointNow();
+        } catch (IOException e) {
+            throw engine.fail(new EngineIOException("checkpoint failed in " + dir, e));
         }
     }
 

@@ -339,6 +339,17 @@ public final class StoreEngine implements AutoCloseable {
         return m == null ? null : m.clone();
     }
 
+    /**
+     * Without a log: takes a checkpoint at the last commit now (unless it is durable already), written in
+     * the background, instead of waiting for the memtable to fill or the checkpoint interval to pass (a
+     * restore that wants to resume near where it stopped after a crash). With a log, every commit is
+     * durable already and this does nothing.
+     */
+    public synchronized void checkpoint() {
+        checkWritable();
+        commitPath.requestCheckpoint();
+    }
+
     /** Key and value bytes written since the last commit (constant time). */
     public long uncommittedBytes() {
         return commitPath.uncommittedBytes();

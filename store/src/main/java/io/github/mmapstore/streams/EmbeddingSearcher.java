@@ -1,6 +1,7 @@
 package io.github.mmapstore.streams;
 
 import io.github.mmapstore.engine.LiveRowVisitor;
+import io.github.mmapstore.engine.ReadIsolation;
 import io.github.mmapstore.engine.SegmentRows;
 import io.github.mmapstore.engine.StoreEngine;
 import io.github.mmapstore.vector.EmbeddingFormat;
@@ -52,11 +53,14 @@ final class EmbeddingSearcher {
     }
 
     KnnResult search(StoreEngine engine, KnnQuery query) {
-        return search(engine, List.of(query)).get(0);
+        return search(engine, List.of(query), ReadIsolation.LATEST).get(0);
     }
 
-    /** One pass over the data for all {@code queries}; results in the same order. */
-    List<KnnResult> search(StoreEngine engine, List<KnnQuery> queries) {
+    /**
+     * One pass over the data for all {@code queries}; results in the same order. At
+     * {@link ReadIsolation#COMMITTED} the pass sees the store as of its last commit.
+     */
+    List<KnnResult> search(StoreEngine engine, List<KnnQuery> queries, ReadIsolation isolation) {
         int q = queries.size();
         float[][] vectors = new float[q][];
         float[] norms = new float[q];
@@ -74,7 +78,7 @@ final class EmbeddingSearcher {
             accepted.add(new HashMap<>());
         }
         Visitor visitor = new Visitor(queries, vectors, norms, tops, accepted);
-        engine.scanLive(visitor);
+        engine.scanLive(visitor, isolation);
         List<KnnResult> out = new ArrayList<>(q);
         for (int i = 0; i < q; i++) {
             List<TopK.Hit> hits = tops[i].toSortedList();

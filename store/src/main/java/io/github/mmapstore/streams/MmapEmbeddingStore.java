@@ -1,6 +1,7 @@
 package io.github.mmapstore.streams;
 
 import io.github.mmapstore.engine.EngineException;
+import io.github.mmapstore.engine.ReadIsolation;
 import io.github.mmapstore.vector.EmbeddingFormat;
 import io.github.mmapstore.vector.VectorKernels;
 import io.github.mmapstore.vector.VectorLayout;
@@ -11,12 +12,12 @@ import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
+import org.apache.kafka.streams.query.Position;
 import org.apache.kafka.streams.query.PositionBound;
 import org.apache.kafka.streams.query.Query;
 import org.apache.kafka.streams.query.QueryConfig;
 import org.apache.kafka.streams.query.QueryResult;
 import org.apache.kafka.streams.state.internals.CachingKeyValueStore;
-import org.apache.kafka.streams.state.internals.StoreQueryUtils;
 import org.apache.kafka.streams.state.internals.WrappedStateStore;
 
 /**
@@ -135,17 +136,18 @@ public class MmapEmbeddingStore extends MmapKeyValueStore {
 
     /** Exact top-k over every live row of this store (memtable and segments). */
     public KnnResult search(KnnQuery query) {
-        try {
-            return searcher.search(core().engine(), query);
-        } catch (EngineException e) {
-            throw core().translate("searching", e);
-        }
+        return search(List.of(query), ReadIsolation.LATEST).get(0);
     }
 
     /** Several searches in one pass over the data (similarity joins). */
     public List<KnnResult> search(List<KnnQuery> queries) {
+        return search(queries, ReadIsolation.LATEST);
+    }
+
+    /** Several searches in one pass over the store as a read at {@code isolation} sees it. */
+    List<KnnResult> search(List<KnnQuery> queries, ReadIsolation isolation) {
         try {
-            return searcher.search(core().engine(), queries);
+            return searcher.search(core().engine(), queries, isolation);
         } catch (EngineException e) {
             throw core().translate("searching", e);
         }
@@ -164,21 +166,23 @@ public class MmapEmbeddingStore extends MmapKeyValueStore {
             return super.query(query, positionBound, config);
         }
         int partition = core().context().taskId().partition();
-        if (!StoreQueryUtils.isPermitted(core().position(), positionBound, partition)) {
-            return QueryResult.notUpToBound(core().position(), positionBound, partition);
+        ReadIsolation isolation = core().isolation(config);
+        Position position = core().position(isolation);
+        if (!core().kafka().isPermitted(position, positionBound, partition)) {
+            return QueryResult.notUpToBound(position, positionBound, partition);
         }
         long start = System.nanoTime();
         QueryResult<R> result;
         try {
             if (query instanceof KnnQuery knn) {
                 VectorValidation.checkDimension(dimension, knn.vectorNoCopy().length);
-                result = (QueryResult<R>) QueryResult.forResult(search(knn));
+                result = (QueryResult<R>) QueryResult.forResult(search(List.of(knn), isolation).get(0));
             } else {
                 List<KnnQuery> batch = ((KnnBatchQuery) query).queries();
                 for (KnnQuery knn : batch) {
                     VectorValidation.checkDimension(dimension, knn.vectorNoCopy().length);
                 }
-                result = (QueryResult<R>) QueryResult.forResult(search(batch));
+                result = (QueryResult<R>) QueryResult.forResult(search(batch, isolation));
             }
         } catch (IllegalArgumentException e) {
             result = QueryResult.forFailure(org.apache.kafka.streams.query.FailureReason.STORE_EXCEPTION,
@@ -188,7 +192,9 @@ public class MmapEmbeddingStore extends MmapKeyValueStore {
             result.addExecutionInfo("Handled " + query.getClass().getSimpleName() + " in " + getClass().getName()
                     + " in " + (System.nanoTime() - start) + "ns");
         }
-        result.setPosition(core().position().copy());
+        synchronized (core().position()) {
+            result.setPosition(position.copy());
+        }
         return result;
     }
 }

@@ -6,14 +6,19 @@ import java.util.NoSuchElementException;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
-import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.internals.ManagedKeyValueIterator;
 
-/** Kafka's iterator over an engine snapshot; tracked by its store so that closing the store closes it. */
-final class MmapKeyValueIterator implements KeyValueIterator<Bytes, byte[]> {
+/**
+ * Kafka's iterator over an engine snapshot; tracked by its store so that closing the store closes it. A
+ * {@link ManagedKeyValueIterator}: Kafka 4.4's adapter under a DSL table of plain values casts IQv2 range
+ * results to it (its own stores' iterators are).
+ */
+final class MmapKeyValueIterator implements ManagedKeyValueIterator<Bytes, byte[]> {
     private final String storeName;
     private final EngineIterator inner;
     private final java.util.function.UnaryOperator<byte[]> keyMapper;
     private final Runnable onClose;
+    private volatile Runnable closeCallback;
     private volatile boolean closed;
 
     /** {@code keyMapper} turns engine keys into the store's keys (e.g. strips a time-partition prefix). */
@@ -59,11 +64,20 @@ final class MmapKeyValueIterator implements KeyValueIterator<Bytes, byte[]> {
     }
 
     @Override
+    public void onClose(Runnable callback) {
+        this.closeCallback = callback;
+    }
+
+    @Override
     public void close() {
         if (!closed) {
             closed = true;
             inner.close();
             onClose.run();
+            Runnable callback = closeCallback;
+            if (callback != null) {
+                callback.run();
+            }
         }
     }
 }

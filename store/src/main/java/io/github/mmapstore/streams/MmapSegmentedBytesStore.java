@@ -1,9 +1,12 @@
 package io.github.mmapstore.streams;
 
+import io.github.mmapstore.engine.EngineClosedException;
 import io.github.mmapstore.engine.EngineException;
 import io.github.mmapstore.engine.EngineIterator;
+import io.github.mmapstore.engine.EngineSnapshot;
 import io.github.mmapstore.engine.KeyOrder;
 import io.github.mmapstore.engine.KeyValue;
+import io.github.mmapstore.engine.ReadIsolation;
 import io.github.mmapstore.engine.StoreEngine;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -49,6 +52,10 @@ import org.slf4j.LoggerFactory;
  * <p>With a {@link TimeIndex} (the stores the DSL uses for emit-on-window-close), each row is also
  * written time-first, under a tag byte after the partition ({@code 0} = schema key, {@code 1} = time-first
  * copy), so that a fetch by time range iterates in time order like Kafka's time-ordered stores.
+ *
+ * <p>Each fetch reads one engine snapshot, however many time segments it walks: it never mixes two
+ * states of the store. {@link #view(ReadIsolation)} reads the same store as of its last commit (the
+ * committed views of the window and session stores).
  */
 public class MmapSegmentedBytesStore implements SegmentedBytesStore {
     private static final Logger LOG = LoggerFactory.getLogger(MmapSegmentedBytesStore.class);
@@ -116,10 +123,18 @@ public class MmapSegmentedBytesStore implements SegmentedBytesStore {
     private final int prefixLength;
     private final StoreCore core;
     /** Ids of the segments that hold (or held since the last drop) data: Kafka's segment map. */
-    private final NavigableSet<Long> segments = new ConcurrentSkipListSet<>();
-    private volatile long observedStreamTime = -1L;
+    private final NavigableSet<Long> segments;
+    /** Stream time as the store has observed it; shared with the store's views. */
+    private final StreamTime streamTime;
+    /** What this instance reads: the store itself reads everything written, a view what it was made for. */
+    private final ReadIsolation isolation;
     private InternalProcessorContext<?, ?> internalContext;
     private Sensor expiredRecordSensor;
+
+    /** The largest timestamp a store has seen (written by the stream or restore thread, read by any). */
+    private static final class StreamTime {
+        volatile long value = -1L;
+    }
 
     public MmapSegmentedBytesStore(String name, String metricsScope, long retentionPeriod, long segmentInterval,
                                    KeySchema keySchema) {
@@ -140,6 +155,38 @@ public class MmapSegmentedBytesStore implements SegmentedBytesStore {
         this.prefixLength = timeIndex == null ? 8 : 9;
         this.core = new StoreCore(name, metricsScope, true);
         this.core.openLazily();
+        this.segments = new ConcurrentSkipListSet<>();
+        this.streamTime = new StreamTime();
+        this.isolation = ReadIsolation.LATEST;
+    }
+
+    /** A read-only view of {@code owner} reading at {@code isolation}: same engine, segments and stream time. */
+    private MmapSegmentedBytesStore(MmapSegmentedBytesStore owner, ReadIsolation isolation) {
+        this.name = owner.name;
+        this.retentionPeriod = owner.retentionPeriod;
+        this.segmentInterval = owner.segmentInterval;
+        this.keySchema = owner.keySchema;
+        this.windowSchema = owner.windowSchema;
+        this.timeIndex = owner.timeIndex;
+        this.prefixLength = owner.prefixLength;
+        this.core = owner.core;
+        this.segments = owner.segments;
+        this.streamTime = owner.streamTime;
+        this.isolation = isolation;
+    }
+
+    /**
+     * This store as a read at {@code isolation} sees it: {@link ReadIsolation#COMMITTED} reads the state as
+     * of the last commit while the stream thread goes on writing. Read-only.
+     */
+    MmapSegmentedBytesStore view(ReadIsolation isolation) {
+        return isolation == this.isolation ? this : new MmapSegmentedBytesStore(this, isolation);
+    }
+
+    private void checkWritable() {
+        if (isolation != ReadIsolation.LATEST) {
+            throw new UnsupportedOperationException("the committed view of store " + name + " is read-only");
+        }
     }
 
     // ---- segment arithmetic (as AbstractSegments) ------------------------------------------------
@@ -155,8 +202,8 @@ public class MmapSegmentedBytesStore implements SegmentedBytesStore {
     private long getActualFrom(long from) {
         // Kafka's time-ordered window store (the one emit-on-window-close uses) keeps one more millisecond
         return timeIndex != null && windowSchema
-                ? Math.max(from, observedStreamTime - retentionPeriod)
-                : Math.max(from, observedStreamTime - retentionPeriod + 1L);
+                ? Math.max(from, streamTime.value - retentionPeriod)
+                : Math.max(from, streamTime.value - retentionPeriod + 1L);
     }
 
     static long partition(long segmentId) {
@@ -380,9 +427,9 @@ public class MmapSegmentedBytesStore implements SegmentedBytesStore {
     public byte[] get(Bytes key) {
         Objects.requireNonNull(key, "key cannot be null");
         long timestamp = keySchema.segmentTimestamp(key);
-        if (timestamp < observedStreamTime - retentionPeriod + 1L) {
+        if (timestamp < streamTime.value - retentionPeriod + 1L) {
             LOG.debug("Record with key {} is expired as timestamp from key ({}) < actual stream time ({})",
-                    key, timestamp, observedStreamTime - retentionPeriod + 1L);
+                    key, timestamp, streamTime.value - retentionPeriod + 1L);
             return null;
         }
         long segmentId = segmentId(timestamp);
@@ -390,7 +437,7 @@ public class MmapSegmentedBytesStore implements SegmentedBytesStore {
             return null;
         }
         try {
-            return core.engine().get(engineKey(segmentId, TAG_PRIMARY, key.get()));
+            return core.engine().get(engineKey(segmentId, TAG_PRIMARY, key.get()), isolation);
         } catch (EngineException ex) {
             throw core.translate("reading from", ex);
         }
@@ -401,8 +448,9 @@ public class MmapSegmentedBytesStore implements SegmentedBytesStore {
     @Override
     public void remove(Bytes key) {
         Objects.requireNonNull(key, "key cannot be null");
+        checkWritable();
         long timestamp = keySchema.segmentTimestamp(key);
-        observedStreamTime = Math.max(observedStreamTime, timestamp);
+        streamTime.value = Math.max(streamTime.value, timestamp);
         long segmentId = segmentId(timestamp);
         if (!segments.contains(segmentId)) {
             return;
@@ -421,16 +469,17 @@ public class MmapSegmentedBytesStore implements SegmentedBytesStore {
     @Override
     public void put(Bytes key, byte[] value) {
         Objects.requireNonNull(key, "key cannot be null");
+        checkWritable();
         long timestamp = keySchema.segmentTimestamp(key);
-        observedStreamTime = Math.max(observedStreamTime, timestamp);
+        streamTime.value = Math.max(streamTime.value, timestamp);
         long segmentId = segmentId(timestamp);
         StoreEngine e = core.engine();
-        if (segmentId < minLiveSegment(observedStreamTime)) {
+        if (segmentId < minLiveSegment(streamTime.value)) {
             expiredRecordSensor.record(1.0, internalContext.currentSystemTimeMs());
             return;
         }
         segments.add(segmentId);
-        cleanupExpiredSegments(observedStreamTime);
+        cleanupExpiredSegments(streamTime.value);
         core.beforeWrite();
         synchronized (core.position()) {
             core.updatePosition();
@@ -481,7 +530,7 @@ public class MmapSegmentedBytesStore implements SegmentedBytesStore {
             core.close();
             throw ex;
         }
-        cleanupExpiredSegments(observedStreamTime);
+        cleanupExpiredSegments(streamTime.value);
     }
 
     /** Rebuilds the set of segment ids from the partitions present in the engine: one seek per segment. */
@@ -510,18 +559,18 @@ public class MmapSegmentedBytesStore implements SegmentedBytesStore {
     private final class Restorer implements StoreCore.RestoreMapper {
         @Override
         public void beforeBatch(Collection<ConsumerRecord<byte[], byte[]>> records) {
-            long t = observedStreamTime;
+            long t = streamTime.value;
             for (ConsumerRecord<byte[], byte[]> r : records) {
                 t = Math.max(t, keySchema.segmentTimestamp(Bytes.wrap(r.key())));
             }
-            observedStreamTime = t;
+            streamTime.value = t;
             cleanupExpiredSegments(t);
         }
 
         @Override
         public KeyValue map(ConsumerRecord<byte[], byte[]> record) {
             long segmentId = segmentId(keySchema.segmentTimestamp(Bytes.wrap(record.key())));
-            if (segmentId < minLiveSegment(observedStreamTime)) {
+            if (segmentId < minLiveSegment(streamTime.value)) {
                 return null;
             }
             segments.add(segmentId);
@@ -595,7 +644,7 @@ public class MmapSegmentedBytesStore implements SegmentedBytesStore {
     }
 
     long observedStreamTime() {
-        return observedStreamTime;
+        return streamTime.value;
     }
 
     // ---- iteration ------------------------------------------------------------------------------
@@ -613,6 +662,8 @@ public class MmapSegmentedBytesStore implements SegmentedBytesStore {
         private final boolean forward;
         private final byte tag;
         private KeyValueIterator<Bytes, byte[]> current;
+        /** The one state every segment's range is read from, taken when the first one is opened. */
+        private EngineSnapshot snapshot;
         private boolean closed;
 
         SegmentIterator(List<Long> segmentIds, HasNextCondition condition, Bytes from, Bytes to, boolean forward, byte tag) {
@@ -644,8 +695,16 @@ public class MmapSegmentedBytesStore implements SegmentedBytesStore {
                     ? k -> timeIndex.fromIndexKey(stripPrefix(k))
                     : MmapSegmentedBytesStore.this::stripPrefix;
             try {
-                EngineIterator inner = core.engine().range(lo, true, hi, hiInclusive, !forward);
+                if (snapshot == null) {
+                    snapshot = core.engine().snapshot(isolation);
+                }
+                EngineIterator inner = snapshot.range(lo, true, hi, hiInclusive, !forward);
                 return core.track(inner, mapper);
+            } catch (EngineClosedException ex) {
+                if (!core.isOpen()) {
+                    throw new InvalidStateStoreException("Store " + name + " is currently closed");
+                }
+                throw core.translate("reading from", ex);
             } catch (EngineException ex) {
                 throw core.translate("reading from", ex);
             }
@@ -705,6 +764,10 @@ public class MmapSegmentedBytesStore implements SegmentedBytesStore {
         public void close() {
             closed = true;
             closeCurrent();
+            if (snapshot != null) {
+                snapshot.close();
+                snapshot = null;
+            }
         }
     }
 

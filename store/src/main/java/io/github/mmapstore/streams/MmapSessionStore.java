@@ -1,11 +1,14 @@
 package io.github.mmapstore.streams;
 
+import io.github.mmapstore.engine.ReadIsolation;
 import java.util.NoSuchElementException;
 import java.util.Objects;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.ReadOnlySessionStore;
 import org.apache.kafka.streams.state.SessionStore;
 import org.apache.kafka.streams.state.internals.SessionKeySchema;
 
@@ -22,6 +25,17 @@ public class MmapSessionStore extends SegmentedStoreFacade implements SessionSto
 
     public MmapSessionStore(MmapSegmentedBytesStore bytesStore) {
         super(bytesStore);
+    }
+
+    /**
+     * {@code READ_COMMITTED}: a read-only view of the store as of its last commit (each fetch sees one
+     * commit, the last when it starts), answering exactly as the store does; otherwise this store.
+     */
+    @Override
+    public ReadOnlySessionStore<Bytes, byte[]> readOnly(IsolationLevel isolationLevel) {
+        Objects.requireNonNull(isolationLevel, "isolationLevel cannot be null");
+        return isolationLevel == IsolationLevel.READ_COMMITTED
+                ? new MmapSessionStore(bytesStore.view(ReadIsolation.COMMITTED)) : this;
     }
 
     // ---- writes ---------------------------------------------------------------------------------

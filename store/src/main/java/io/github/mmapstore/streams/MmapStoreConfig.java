@@ -9,10 +9,15 @@ import org.apache.kafka.common.config.ConfigException;
  * The {@code mmapstore.*} keys of the Streams configuration, read through
  * {@code StateStoreContext.appConfigsWithPrefix("mmapstore.")}. Every key is optional; the README lists
  * them with their defaults.
+ *
+ * @param log whether the store keeps a log of its own ({@code mmapstore.log}): null ("auto", the default)
+ *            keeps one only for a store without a changelog; with a changelog, Kafka's changelog is the log
+ *            of record and the store makes its commits durable by checkpoints instead
  */
 public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, long restoreCommitBytes,
                               Duration eosCheckpointInterval, Duration compactionIdleBudget,
-                              Duration compactionIdleAfter, long compactionBusyWrites, Duration maintenanceInterval) {
+                              Duration compactionIdleAfter, long compactionBusyWrites, Duration maintenanceInterval,
+                              Boolean log) {
     public static final String PREFIX = "mmapstore.";
     public static final String MAX_KEY_BYTES = "max.key.bytes";
     public static final String MAX_VALUE_BYTES = "max.value.bytes";
@@ -29,13 +34,15 @@ public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, lo
     public static final String RESTORE_COMMIT_BYTES = "restore.commit.bytes";
     public static final String EOS_CHECKPOINT_INTERVAL_MS = "eos.checkpoint.interval.ms";
     public static final String MAINTENANCE_INTERVAL_MS = "maintenance.interval.ms";
+    public static final String LOG = "log";
+    public static final String CHECKPOINT_INTERVAL_MS = "checkpoint.interval.ms";
 
     public static final long DEFAULT_COMPACTION_BUDGET_MS = 5;
     public static final long DEFAULT_COMPACTION_IDLE_BUDGET_MS = 100;
     public static final long DEFAULT_COMPACTION_IDLE_AFTER_MS = 10_000;
     public static final long DEFAULT_COMPACTION_BUSY_WRITES = 20_000;
     public static final long DEFAULT_RESTORE_COMMIT_BYTES = 256L * 1024 * 1024;
-    public static final long DEFAULT_EOS_CHECKPOINT_INTERVAL_MS = 1000;
+    public static final long DEFAULT_EOS_CHECKPOINT_INTERVAL_MS = 0;
     public static final long DEFAULT_MAINTENANCE_INTERVAL_MS = 5000;
 
     /** Reads the keys with the {@value #PREFIX} prefix already stripped (as appConfigsWithPrefix returns them). */
@@ -50,7 +57,9 @@ public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, lo
                 .withMaxSpaceAmplification(doubleValue(props, COMPACTION_MAX_SPACE_AMPLIFICATION,
                         EngineConfig.DEFAULT_MAX_SPACE_AMPLIFICATION, 1.1, 100))
                 .withCompactionFileBytes(longValue(props, COMPACTION_FILE_BYTES, EngineConfig.DEFAULT_COMPACTION_FILE_BYTES,
-                        4096, Long.MAX_VALUE));
+                        4096, Long.MAX_VALUE))
+                .withCheckpointIntervalMillis(longValue(props, CHECKPOINT_INTERVAL_MS, EngineConfig.DEFAULT_CHECKPOINT_INTERVAL_MS,
+                        0, Long.MAX_VALUE / 1_000_000));
         long budget = longValue(props, COMPACTION_BUDGET_MS, DEFAULT_COMPACTION_BUDGET_MS, 0, Long.MAX_VALUE / 1_000_000);
         long restore = longValue(props, RESTORE_COMMIT_BYTES, DEFAULT_RESTORE_COMMIT_BYTES, 1, Long.MAX_VALUE);
         long eosInterval = longValue(props, EOS_CHECKPOINT_INTERVAL_MS, DEFAULT_EOS_CHECKPOINT_INTERVAL_MS, -1, Long.MAX_VALUE / 1_000_000);
@@ -60,8 +69,11 @@ public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, lo
         long idleAfter = longValue(props, COMPACTION_IDLE_AFTER_MS, DEFAULT_COMPACTION_IDLE_AFTER_MS, 0, Long.MAX_VALUE / 1_000_000);
         long busyWrites = longValue(props, COMPACTION_BUSY_WRITES, DEFAULT_COMPACTION_BUSY_WRITES, 1, Long.MAX_VALUE);
         long maintenanceInterval = longValue(props, MAINTENANCE_INTERVAL_MS, DEFAULT_MAINTENANCE_INTERVAL_MS, 0, Long.MAX_VALUE / 1_000_000);
+        Boolean log = props.get(LOG) == null || "auto".equalsIgnoreCase(props.get(LOG).toString().trim())
+                ? null : boolValue(props, LOG, true);
         return new MmapStoreConfig(e, Duration.ofMillis(budget), restore, Duration.ofMillis(eosInterval),
-                Duration.ofMillis(idleBudget), Duration.ofMillis(idleAfter), busyWrites, Duration.ofMillis(maintenanceInterval));
+                Duration.ofMillis(idleBudget), Duration.ofMillis(idleAfter), busyWrites, Duration.ofMillis(maintenanceInterval),
+                log);
     }
 
     /** The pacer of one store's compaction steps under this configuration. */
@@ -127,6 +139,6 @@ public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, lo
         if (s.equalsIgnoreCase("false")) {
             return false;
         }
-        throw new ConfigException(PREFIX + key, v, "must be true or false");
+        throw new ConfigException(PREFIX + key, v, LOG.equals(key) ? "must be true, false or auto" : "must be true or false");
     }
 }

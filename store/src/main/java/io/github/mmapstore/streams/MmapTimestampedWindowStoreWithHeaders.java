@@ -17,8 +17,15 @@ public class MmapTimestampedWindowStoreWithHeaders extends MmapWindowStore imple
         super(bytesStore, retainDuplicates, windowSize);
     }
 
+    /**
+     * Kafka 4.4 answers the basic queries here too (its metered layer turns the KIP-1356 headers queries
+     * into them); Kafka 4.3's store of this format answers none, and so does this one there.
+     */
     @Override
     public <R> QueryResult<R> query(Query<R> query, PositionBound positionBound, QueryConfig config) {
+        if (bytesStore.core().kafka().headersStoresAnswerBasicQueries()) {
+            return super.query(query, positionBound, config);
+        }
         long start = config.isCollectExecutionInfo() ? System.nanoTime() : -1L;
         Position position = getPosition();
         synchronized (position) {

@@ -1,13 +1,16 @@
 package io.github.mmapstore.streams;
 
+import io.github.mmapstore.engine.ReadIsolation;
 import java.nio.ByteBuffer;
 import java.util.NoSuchElementException;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
 import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.ReadOnlyWindowStore;
 import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.state.WindowStoreIterator;
 import org.apache.kafka.streams.state.internals.CachingWindowStore;
@@ -51,6 +54,23 @@ public class MmapWindowStore extends SegmentedStoreFacade implements WindowStore
         super.init(context, root);
         this.fetchAllByTime = bytesStore.hasTimeIndex() && !cachedAbove(root);
         this.keyRangeByTime = fetchAllByTime && keyRangeByTimeRequested;
+    }
+
+    /**
+     * {@code READ_COMMITTED}: a read-only view of the store as of its last commit (each fetch sees one
+     * commit, the last when it starts), answering exactly as the store does; otherwise this store.
+     */
+    @Override
+    public ReadOnlyWindowStore<Bytes, byte[]> readOnly(IsolationLevel isolationLevel) {
+        java.util.Objects.requireNonNull(isolationLevel, "isolationLevel cannot be null");
+        if (isolationLevel != IsolationLevel.READ_COMMITTED) {
+            return this;
+        }
+        MmapWindowStore view = new MmapWindowStore(bytesStore.view(ReadIsolation.COMMITTED), retainDuplicates, windowSize);
+        view.fetchAllByTime = fetchAllByTime;
+        view.keyRangeByTime = keyRangeByTime;
+        view.seqnum = seqnum;
+        return view;
     }
 
     /** Whether Kafka's key-ordered caching layer wraps this store (walking down from the root). */

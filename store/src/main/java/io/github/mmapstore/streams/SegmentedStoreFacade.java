@@ -10,7 +10,6 @@ import org.apache.kafka.streams.query.PositionBound;
 import org.apache.kafka.streams.query.Query;
 import org.apache.kafka.streams.query.QueryConfig;
 import org.apache.kafka.streams.query.QueryResult;
-import org.apache.kafka.streams.state.internals.StoreQueryUtils;
 
 /**
  * What the window and session stores share: a typed face over one {@link MmapSegmentedBytesStore}, to
@@ -39,9 +38,20 @@ abstract class SegmentedStoreFacade implements StateStore {
         this.context = context;
     }
 
+    /**
+     * Kafka's basic window and session queries; on Kafka 4.4 they read through {@code readOnly(level)}, so a
+     * READ_COMMITTED query reads the committed view, at the position of the last commit.
+     */
     @Override
     public <R> QueryResult<R> query(Query<R> query, PositionBound positionBound, QueryConfig config) {
-        return StoreQueryUtils.handleBasicQueries(query, positionBound, config, this, getPosition(), context);
+        StoreCore core = bytesStore.core();
+        return core.kafka().handleBasicQueries(query, positionBound, config, this, core.position(core.isolation(config)),
+                context);
+    }
+
+    @Override
+    public long approximateNumUncommittedBytes() {
+        return bytesStore.core().approximateNumUncommittedBytes();
     }
 
     @Override

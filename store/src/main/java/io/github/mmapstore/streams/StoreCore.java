@@ -9,6 +9,7 @@ import io.github.mmapstore.engine.IncompatibleFormatException;
 import io.github.mmapstore.engine.KeyValue;
 import io.github.mmapstore.engine.LimitExceededException;
 import io.github.mmapstore.engine.OpenReport;
+import io.github.mmapstore.engine.ReadIsolation;
 import io.github.mmapstore.engine.StoreEngine;
 import io.github.mmapstore.engine.StoreLockedException;
 import java.io.File;
@@ -30,14 +31,9 @@ import org.apache.kafka.streams.errors.ProcessorStateException;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.processor.internals.ChangelogRecordDeserializationHelper;
-import org.apache.kafka.streams.processor.internals.InternalProcessorContext;
-import org.apache.kafka.streams.processor.internals.RecordCollector;
-import org.apache.kafka.streams.processor.internals.Task;
-import org.apache.kafka.streams.processor.internals.RecordBatchingStateRestoreCallback;
 import org.apache.kafka.streams.query.Position;
+import org.apache.kafka.streams.query.QueryConfig;
 import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.internals.StoreQueryUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +42,15 @@ import org.slf4j.LoggerFactory;
  * directory, store-managed changelog offsets and the IQ position committed atomically with the data, the
  * batching restore callback, open-iterator tracking, gauges, and the translation of engine exceptions
  * into Kafka's. The key-value, window and session stores hold one each.
+ *
+ * <p><b>Durability.</b> A store with a changelog keeps no log of its own (unless {@code mmapstore.log=true}):
+ * Kafka's changelog is the log of record, a commit writes nothing on the stream thread, and the engine
+ * makes commits durable by checkpoints, whose offsets are what {@link #committedOffset} reports after a
+ * crash; Kafka replays the changelog from there. A store without a changelog keeps its own log, synced
+ * at every commit. Under Kafka 4.4's transactional stores ({@code enable.transactional.statestores}) Kafka
+ * commits the store after every transaction, and what was written after the last commit never survives a
+ * crash or a close without commit; otherwise, under exactly-once, the store commits itself at transaction
+ * boundaries ({@link TransactionWatcher}).
  */
 final class StoreCore {
     private static final Logger LOG = LoggerFactory.getLogger(StoreCore.class);
@@ -75,6 +80,16 @@ final class StoreCore {
     private final Set<MmapKeyValueIterator> openIterators = ConcurrentHashMap.newKeySet();
 
     private volatile StoreEngine engine;
+    /** The Kafka Streams line the application runs on (set at init). */
+    private KafkaLine kafka;
+    /** Whether Kafka commits this store after every transaction (KIP-892, 4.4). */
+    private boolean transactional;
+    /** The store's changelog topic, or null (logging disabled, or a context that cannot tell). */
+    private String changelogTopic;
+    /** The IQ position as of the last commit: what a READ_COMMITTED query is answered at. */
+    private volatile Position committedPosition = Position.emptyPosition();
+    /** A commit happened: the next write runs the compaction step the commit did not. */
+    private boolean stepDue;
     /** The engine's sequence number when it opened: commits run compaction steps only once it moved. */
     private long sequenceAtOpen;
     private volatile boolean open;
@@ -89,7 +104,6 @@ final class StoreCore {
     private final Map<TopicPartition, Long> restoredOffsets = new HashMap<>();
     // Self-checkpoints under exactly-once (see TransactionWatcher); null when not applicable.
     private TransactionWatcher watcher;
-    private InternalProcessorContext<?, ?> internalContext;
     // Gets the task rebuilt when a store is found damaged (see TaskMaintenance); null for standby tasks.
     private TaskMaintenance maintenance;
     private long seenCommits = -1;
@@ -131,12 +145,19 @@ final class StoreCore {
         if (open) {
             throw new IllegalStateException("MmapStore " + name + " is already initialised");
         }
+        this.kafka = KafkaLine.current();
         this.context = context;
         this.config = MmapStoreConfig.from(context.appConfigsWithPrefix(MmapStoreConfig.PREFIX));
         this.pacer = config.pacer(config.compactionBudget());
         File dir = storeDirectory(context, name);
         Object consistency = context.appConfigs().get(CONSISTENCY_ENABLED);
         this.consistencyEnabled = consistency != null && Boolean.parseBoolean(consistency.toString());
+        this.transactional = kafka.transactionalStateStores(context.appConfigs());
+        this.changelogTopic = kafka.changelogTopic(context, name);
+        if (config.log() != null && !config.log() && changelogTopic == null) {
+            LOG.warn("MmapStore {} keeps no log (mmapstore.log=false) and has no changelog: a crash loses what was written "
+                    + "since its last checkpoint", name);
+        }
         setUpSelfCheckpoints(context);
         setUpTaskMaintenance(context);
         boolean deferred = lazy && !dir.exists();
@@ -144,7 +165,7 @@ final class StoreCore {
             openEngine();
         }
         try {
-            context.register(root, (RecordBatchingStateRestoreCallback) records -> restoreBatch(records, mapper), () -> { });
+            kafka.registerBatchingRestore(context, root, records -> restoreBatch(records, mapper));
         } catch (RuntimeException ex) {
             closeEngineAfterFailure();
             throw ex;
@@ -170,7 +191,7 @@ final class StoreCore {
     /** Opens the engine in the store directory and reads the last commit's offsets and position. */
     private void openEngine() {
         File dir = storeDirectory(context, name);
-        EngineConfig engineConfig = config.engine().withPartitioned(partitioned).withColumns(columns);
+        EngineConfig engineConfig = config.engine().withPartitioned(partitioned).withColumns(columns).withLog(keepsLog());
         StoreEngine e;
         try {
             e = StoreEngine.open(dir.toPath(), engineConfig);
@@ -206,35 +227,40 @@ final class StoreCore {
         }
         this.committedOffsets = meta.offsets();
         this.position.merge(meta.position());
+        this.committedPosition = position.copy();
         this.sequenceAtOpen = e.lastSequence();
         this.engine = e;
     }
 
-    private void setUpSelfCheckpoints(StateStoreContext context) {
+    /**
+     * Whether the engine keeps a log of its own: {@code mmapstore.log} when set, else only for a store
+     * without a changelog (with one, the changelog is the log of record).
+     */
+    private boolean keepsLog() {
+        return config.log() != null ? config.log() : changelogTopic == null;
+    }
+
+    private boolean exactlyOnce() {
         Object guarantee = context.appConfigs().get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG);
-        boolean eos = guarantee != null && guarantee.toString().startsWith("exactly_once");
-        if (eos && config.eosCheckpointInterval().toMillis() >= 0
-                && context instanceof InternalProcessorContext<?, ?> ictx && ictx.taskType() == Task.TaskType.ACTIVE) {
-            this.internalContext = ictx;
-            this.watcher = TransactionWatcher.of(ictx);
+        return guarantee != null && guarantee.toString().startsWith("exactly_once");
+    }
+
+    /**
+     * Self-commits at transaction boundaries: under exactly-once when Kafka does not commit running stores
+     * (4.3, or 4.4 with transactional stores off), for an active task's store that has a changelog to
+     * take offsets from.
+     */
+    private void setUpSelfCheckpoints(StateStoreContext context) {
+        if (exactlyOnce() && !transactional && config.eosCheckpointInterval().toMillis() >= 0 && changelogTopic != null
+                && kafka.activeTask(context)) {
+            this.watcher = TransactionWatcher.of(kafka, context);
         }
     }
 
     private void setUpTaskMaintenance(StateStoreContext context) {
         long interval = config.maintenanceInterval().toMillis();
-        if (interval > 0 && context instanceof InternalProcessorContext<?, ?> ictx && isActiveTask(ictx)) {
-            Object guarantee = context.appConfigs().get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG);
-            boolean eos = guarantee != null && guarantee.toString().startsWith("exactly_once");
-            this.maintenance = TaskMaintenance.of(ictx, eos, config.maintenanceInterval());
-        }
-    }
-
-    /** Whether the context belongs to an active task; contexts of Kafka's test kits may not know. */
-    private static boolean isActiveTask(InternalProcessorContext<?, ?> ictx) {
-        try {
-            return ictx.taskType() == Task.TaskType.ACTIVE;
-        } catch (RuntimeException noStateManager) {
-            return false;
+        if (interval > 0 && kafka.activeTask(context)) {
+            this.maintenance = TaskMaintenance.of(kafka, context, exactlyOnce(), config.maintenanceInterval());
         }
     }
 
@@ -254,7 +280,11 @@ final class StoreCore {
         if (maintenance != null) {
             maintenance.onTaskThread();
         }
-        if (--writesToSliceCheck <= 0) {
+        if (stepDue) {
+            // the step of the last commit, run here so that commits stay free of compaction work
+            stepDue = false;
+            compactStep();
+        } else if (--writesToSliceCheck <= 0) {
             writesToSliceCheck = WRITES_PER_SLICE_CHECK;
             compactionSlice();
         }
@@ -274,16 +304,8 @@ final class StoreCore {
         if (now - lastSelfCheckpointMs < config.eosCheckpointInterval().toMillis()) {
             return;
         }
-        String topic = internalContext.changelogFor(name);
-        if (topic == null) {
-            watcher = null; // not logged: nothing to checkpoint against
-            return;
-        }
-        TopicPartition tp = new TopicPartition(topic, context.taskId().partition());
-        if (!(internalContext instanceof RecordCollector.Supplier supplier) || supplier.recordCollector() == null) {
-            return;
-        }
-        Long offset = supplier.recordCollector().offsets().get(tp);
+        TopicPartition tp = new TopicPartition(changelogTopic, context.taskId().partition());
+        Long offset = kafka.producedOffset(context, tp);
         if (offset == null && tp.topic().equals(lastAppliedTopic) && tp.partition() == lastAppliedPartition) {
             // A source-topic changelog (a table read straight from its input topic): the last input
             // record applied, in a committed transaction, is the changelog offset the store holds.
@@ -297,7 +319,7 @@ final class StoreCore {
         commitOffsets(offsets);
         lastSelfCheckpointMs = now;
         selfCheckpoints++;
-        compactStep();
+        stepDue = true;
     }
 
     private long selfCheckpoints;
@@ -305,11 +327,13 @@ final class StoreCore {
     // ---- restore --------------------------------------------------------------------------------
 
     /**
-     * Applies a batch of changelog records on the engine's bulk path: one lock acquisition, no sync.
-     * When a restore has applied {@code mmapstore.restore.commit.bytes} since the last commit, or a
-     * second (or {@code mmapstore.eos.checkpoint.interval.ms}, if longer) has passed, the store commits
-     * itself with the offset of the last applied record: restored records are committed data, so a
-     * crash during or right after a restore resumes near where it stopped.
+     * Applies a batch of changelog records on the engine's bulk path: one lock acquisition, nothing
+     * logged. Restored records are committed data: without a log of its own the store commits after every
+     * batch (a commit writes nothing: the engine freezes full memtables at these commits and writes them
+     * out as sorted runs, each one a checkpoint) and asks for a checkpoint once
+     * {@code mmapstore.restore.commit.bytes} were restored since the last, so that a crash mid-restore
+     * resumes near where it stopped. With a log, where each commit is a sync, it commits after that many
+     * bytes or a second (or {@code mmapstore.eos.checkpoint.interval.ms}, if longer).
      */
     private void restoreBatch(Collection<ConsumerRecord<byte[], byte[]>> records, RestoreMapper mapper) {
         if (!open && lazy && context != null) {
@@ -328,7 +352,7 @@ final class StoreCore {
                 if (kv == null) {
                     continue;
                 }
-                ChangelogRecordDeserializationHelper.applyChecksAndUpdatePosition(r, consistencyEnabled, position);
+                kafka.restorePosition(r, consistencyEnabled, position);
                 batch.add(kv);
                 bytes += kv.key().length + (kv.value() == null ? 0 : kv.value().length);
                 KeyValue extra = mapper.companion(r, kv);
@@ -344,22 +368,37 @@ final class StoreCore {
             }
         }
         restoredBytesSinceCommit += bytes;
+        restoredBytesSinceCheckpoint += bytes;
+        if (restoredOffsets.isEmpty()) {
+            return;
+        }
+        boolean logged = e.logged();
         long interval = config.eosCheckpointInterval().toMillis();
-        boolean due = restoredBytesSinceCommit >= config.restoreCommitBytes()
+        boolean due = !logged || restoredBytesSinceCommit >= config.restoreCommitBytes()
                 || (interval >= 0 && System.currentTimeMillis() - lastRestoreCommitMs >= Math.max(interval, 1000));
-        if (due && !restoredOffsets.isEmpty()) {
+        if (due) {
             lastRestoreCommitMs = System.currentTimeMillis();
             Map<TopicPartition, Long> offsets = new HashMap<>(committedOffsets);
             offsets.putAll(restoredOffsets);
             commitOffsets(offsets);
+            if (!logged && restoredBytesSinceCheckpoint >= config.restoreCommitBytes()) {
+                restoredBytesSinceCheckpoint = 0;
+                try {
+                    e.checkpoint();
+                } catch (EngineException ex) {
+                    throw translate("checkpointing", ex);
+                }
+            }
         }
     }
+
+    private long restoredBytesSinceCheckpoint;
 
     // ---- writes and reads -------------------------------------------------------------------------
 
     /** Records the position of the record being processed; call with {@link #position()} locked. */
     void updatePosition() {
-        StoreQueryUtils.updatePosition(position, context);
+        kafka.updatePosition(position, context);
         if (watcher != null) {
             context.recordMetadata().ifPresent(m -> {
                 lastAppliedTopic = m.topic();
@@ -376,6 +415,30 @@ final class StoreCore {
 
     Position position() {
         return position;
+    }
+
+    /** The position a query at {@code isolation} is answered at: the live one, or the last commit's. */
+    Position position(ReadIsolation isolation) {
+        return isolation == ReadIsolation.COMMITTED ? committedPosition : position;
+    }
+
+    /** The isolation an IQv2 query asks for (always the latest state on Kafka 4.3). */
+    ReadIsolation isolation(QueryConfig config) {
+        return kafka == null ? ReadIsolation.LATEST : kafka.isolation(config);
+    }
+
+    KafkaLine kafka() {
+        return kafka;
+    }
+
+    /**
+     * Bytes written since the last commit when Kafka commits this store after every transaction (its
+     * early-commit limit, {@code statestore.uncommitted.max.bytes}, sums them); 0 otherwise, as Kafka's own
+     * stores report when they are not transactional. Constant time.
+     */
+    long approximateNumUncommittedBytes() {
+        StoreEngine e = engine;
+        return transactional && open && e != null ? e.uncommittedBytes() : 0;
     }
 
     StateStoreContext context() {
@@ -417,13 +480,15 @@ final class StoreCore {
             }
         }
         commitOffsets(next);
-        compactStep();
+        // The commit's compaction step runs before the next write: a commit is a mark on the stream thread
+        // (Kafka 4.4 commits every transactional store after each transaction), never a merge.
+        stepDue = true;
     }
 
     /**
-     * One compaction step after a commit, paced from {@code mmapstore.compaction.budget.ms} (see
-     * {@link CompactionPacer}); skipped when a punctuator scheduled by {@link MmapCompaction} steps this
-     * store instead.
+     * One compaction step, paced from {@code mmapstore.compaction.budget.ms} (see {@link CompactionPacer}),
+     * run by the first write after a commit; skipped when a punctuator scheduled by {@link MmapCompaction}
+     * steps this store instead.
      */
     private void compactStep() {
         // A zero budget turns compaction steps off: do not even estimate space (it reads sample rows).
@@ -537,14 +602,17 @@ final class StoreCore {
     private void commitOffsets(Map<TopicPartition, Long> offsets) {
         StoreEngine e = engine();
         byte[] meta;
+        Position committed;
         synchronized (position) {
-            meta = new CommitMetadata(offsets, position.copy()).encode();
+            committed = position.copy();
+            meta = new CommitMetadata(offsets, committed).encode();
         }
         try {
             e.commit(meta);
         } catch (EngineException ex) {
             throw translate("committing", ex);
         }
+        committedPosition = committed;
         committedOffsets = Map.copyOf(offsets);
         restoredBytesSinceCommit = 0;
         restoredOffsets.clear();

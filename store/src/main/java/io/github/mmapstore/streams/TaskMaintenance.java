@@ -11,10 +11,7 @@ import org.apache.kafka.streams.errors.StreamsException;
 import org.apache.kafka.streams.errors.TaskCorruptedException;
 import org.apache.kafka.streams.errors.TaskMigratedException;
 import org.apache.kafka.streams.processor.Cancellable;
-import org.apache.kafka.streams.processor.PunctuationType;
-import org.apache.kafka.streams.processor.internals.InternalProcessorContext;
-import org.apache.kafka.streams.processor.internals.ProcessorNode;
-import org.apache.kafka.streams.processor.internals.StreamThread;
+import org.apache.kafka.streams.processor.StateStoreContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,10 +49,10 @@ import org.slf4j.LoggerFactory;
  */
 final class TaskMaintenance {
     private static final Logger LOG = LoggerFactory.getLogger(TaskMaintenance.class);
-    private static final Map<InternalProcessorContext<?, ?>, TaskMaintenance> WATCHES =
-            Collections.synchronizedMap(new WeakHashMap<>());
+    private static final Map<StateStoreContext, TaskMaintenance> WATCHES = Collections.synchronizedMap(new WeakHashMap<>());
 
-    private final InternalProcessorContext<?, ?> context;
+    private final KafkaLine kafka;
+    private final StateStoreContext context;
     private final boolean exactlyOnce;
     private final Duration interval;
     private final Set<StoreCore> stores = ConcurrentHashMap.newKeySet();
@@ -64,15 +61,16 @@ final class TaskMaintenance {
     // set when the context cannot schedule punctuations (contexts of test kits)
     private boolean unschedulable;
 
-    private TaskMaintenance(InternalProcessorContext<?, ?> context, boolean exactlyOnce, Duration interval) {
+    private TaskMaintenance(KafkaLine kafka, StateStoreContext context, boolean exactlyOnce, Duration interval) {
+        this.kafka = kafka;
         this.context = context;
         this.exactlyOnce = exactlyOnce;
         this.interval = interval;
     }
 
     /** The task's watch, created by its first store; {@code interval} of the first store wins. */
-    static TaskMaintenance of(InternalProcessorContext<?, ?> context, boolean exactlyOnce, Duration interval) {
-        return WATCHES.computeIfAbsent(context, c -> new TaskMaintenance(c, exactlyOnce, interval));
+    static TaskMaintenance of(KafkaLine kafka, StateStoreContext context, boolean exactlyOnce, Duration interval) {
+        return WATCHES.computeIfAbsent(context, c -> new TaskMaintenance(kafka, c, exactlyOnce, interval));
     }
 
     /** Called when Kafka initialises one of the task's stores (on the task's thread): watches it. */
@@ -81,26 +79,13 @@ final class TaskMaintenance {
         scheduleOnce();
     }
 
-    @SuppressWarnings({"unchecked", "rawtypes"})
     private synchronized void scheduleOnce() {
         if (schedule != null || unschedulable) {
             return;
         }
-        InternalProcessorContext raw = context;
-        ProcessorNode<?, ?, ?, ?> previous = raw.currentNode();
-        if (previous == null) {
-            raw.setCurrentNode(new ProcessorNode<>("mmapstore-maintenance"));
-        }
-        try {
-            schedule = context.schedule(interval, PunctuationType.WALL_CLOCK_TIME, now -> check());
-        } catch (UnsupportedOperationException | IllegalStateException notHere) {
-            unschedulable = true; // contexts of Kafka's test kits: the stores' own calls still look
-            LOG.debug("Task {} cannot schedule the damage check: {}", context.taskId(), notHere.getMessage());
-        } finally {
-            if (previous == null) {
-                raw.setCurrentNode(null);
-            }
-        }
+        schedule = kafka.scheduleMaintenance(context, interval, now -> check());
+        // contexts of test kits cannot schedule: the stores' own calls still look
+        unschedulable = schedule == null;
     }
 
     /** A store closed: it is no longer watched; the last one to close stops the punctuation. */
@@ -131,7 +116,7 @@ final class TaskMaintenance {
      */
     boolean onTaskThreadNow() {
         Thread current = Thread.currentThread();
-        return current == taskThread || (taskThread == null && current instanceof StreamThread);
+        return current == taskThread || (taskThread == null && kafka.isStreamThread(current));
     }
 
     /** The punctuation: rebuilds the task if any of its stores was found damaged since the last look. */

@@ -3,39 +3,41 @@ package io.github.mmapstore.streams;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
-import org.apache.kafka.streams.processor.internals.InternalProcessorContext;
-import org.apache.kafka.streams.processor.internals.ProcessorMetadata;
+import org.apache.kafka.streams.processor.StateStoreContext;
 
 /**
- * Tells the stores of an active task when Kafka Streams has committed the task's transaction.
+ * Tells the stores of an active task when Kafka Streams has committed the task's transaction, where Kafka
+ * does not commit the stores itself: exactly-once on Kafka Streams 4.3, or on 4.4 with
+ * {@code enable.transactional.statestores} off (with it on, Kafka commits every store after each
+ * transaction and this is not used).
  *
- * <p>Why: under exactly-once, Kafka Streams 4.3 commits the stores of a running task only at enforced
- * checkpoints (revocation, suspension, close), not at each transaction commit. A store that reopened at
- * its last store commit after a crash would then replay everything since the last rebalance. A store
- * may commit itself whenever everything it holds is in committed transactions: that is true right after
- * Kafka's post-commit step, before the next write.
+ * <p>Why: Kafka then commits the stores of a running task only at enforced checkpoints (revocation,
+ * suspension, close), not at each transaction commit. A store that reopened at its last store commit after
+ * a crash would replay everything since the last rebalance. A store may commit itself whenever everything
+ * it holds is in committed transactions: that is true right after Kafka's post-commit step, before the
+ * next write.
  *
  * <p>How: Kafka's post-commit step clears the task's processor-metadata "needs commit" flag
- * ({@code StreamTask.clearCommitStatuses}); nothing else clears it. The watcher sets the flag and
- * counts the times it finds it cleared again: each count is one completed commit. Setting the flag only
- * makes Kafka include every input partition in the offsets it commits, which is harmless. One watcher
- * per task, shared by its stores, so that one store re-setting the flag never hides a commit from
- * another.
+ * ({@code StreamTask.clearCommitStatuses}); nothing else clears it. The watcher sets the flag and counts
+ * the times it finds it cleared again: each count is one completed commit. Setting the flag only makes
+ * Kafka include every input partition in the offsets it commits, which is harmless. One watcher per task,
+ * shared by its stores, so that one store re-setting the flag never hides a commit from another.
  */
 final class TransactionWatcher {
-    private static final Map<InternalProcessorContext<?, ?>, TransactionWatcher> WATCHERS =
-            Collections.synchronizedMap(new WeakHashMap<>());
+    private static final Map<StateStoreContext, TransactionWatcher> WATCHERS = Collections.synchronizedMap(new WeakHashMap<>());
 
-    private final InternalProcessorContext<?, ?> context;
+    private final KafkaLine kafka;
+    private final StateStoreContext context;
     private long completedCommits;
     private boolean armed;
 
-    private TransactionWatcher(InternalProcessorContext<?, ?> context) {
+    private TransactionWatcher(KafkaLine kafka, StateStoreContext context) {
+        this.kafka = kafka;
         this.context = context;
     }
 
-    static TransactionWatcher of(InternalProcessorContext<?, ?> context) {
-        return WATCHERS.computeIfAbsent(context, TransactionWatcher::new);
+    static TransactionWatcher of(KafkaLine kafka, StateStoreContext context) {
+        return WATCHERS.computeIfAbsent(context, c -> new TransactionWatcher(kafka, c));
     }
 
     /**
@@ -43,16 +45,15 @@ final class TransactionWatcher {
      * every write made before a returned count changed belongs to a committed transaction.
      */
     synchronized long poll() {
-        ProcessorMetadata metadata = context.processorMetadata();
-        if (metadata == null) {
+        Boolean needed = kafka.takeNeedsCommit(context);
+        if (needed == null) {
             return completedCommits;
         }
         if (!armed) {
             armed = true;
-        } else if (!metadata.needsCommit()) {
+        } else if (!needed) {
             completedCommits++;
         }
-        metadata.setNeedsCommit(true);
         return completedCommits;
     }
 }
