@@ -68,8 +68,8 @@ final class CommitPath {
     private long flushes;
     private long flushBytesWritten;
     private volatile long lastCommitNanos;
-    /** Key and value bytes written since the last commit. */
-    private volatile long uncommittedBytes;
+    /** Key and value bytes written since the last commit (the writer's; read by others approximately). */
+    private long uncommittedBytes;
 
     CommitPath(StoreEngine engine, Path dir, EngineConfig config, VersionSet vs, WriteAheadLog wal) {
         this.engine = engine;
@@ -156,7 +156,9 @@ final class CommitPath {
         }
         commits++;
         uncommittedBytes = 0;
-        if (freezeAtCommit) {
+        if (freezeAtCommit && flushing == null) {
+            // never waits here: with a flush still in flight the memtable grows on, and the write that takes
+            // it past a quarter more freezes it (and waits, if the flusher is that far behind)
             freezeAtCommit = false;
             freeze();
         }

@@ -51,6 +51,16 @@ public final class KeyOrder {
         return p;
     }
 
+    /** The 8 bytes of {@code key} from {@code offset} as a big-endian unsigned number (zero-padded past its end). */
+    static long prefix(byte[] key, int offset) {
+        long p = 0;
+        int n = Math.min(8, key.length - offset);
+        for (int i = 0; i < n; i++) {
+            p |= (key[offset + i] & 0xFFL) << (56 - 8 * i);
+        }
+        return p;
+    }
+
     /** The smallest key greater than every key that starts with {@code prefix}, or null if none. */
     public static byte[] prefixUpperBound(byte[] prefix) {
         byte[] upper = prefix.clone();

@@ -46,10 +46,13 @@ final class Memtable {
     /** The head of a key's version chain; replaced, never mutated in place. */
     static final class Chain {
         final byte[] key;
+        /** {@link KeyHash#hash} of the key, computed once at the first put (the flush's bloom filter reuses it). */
+        final long hash;
         volatile Version head;
 
-        Chain(byte[] key, Version head) {
+        Chain(byte[] key, long hash, Version head) {
             this.key = key;
+            this.hash = hash;
             this.head = head;
         }
 
@@ -66,10 +69,12 @@ final class Memtable {
     private static final class Key {
         final byte[] bytes;
         final int hash;
+        final long hash64;
 
         Key(byte[] bytes) {
             this.bytes = bytes;
             long h = KeyHash.hash(bytes);
+            this.hash64 = h;
             this.hash = (int) (h ^ (h >>> 32));
         }
 
@@ -128,8 +133,9 @@ final class Memtable {
         }
         long added = ENTRY_OVERHEAD / 2 + (valueOrNull == null ? 0 : valueOrNull.length);
         Version first = new Version(seq, valueOrNull, null);
-        Chain fresh = new Chain(key, first);
-        Chain chain = map.putIfAbsent(new Key(key), fresh);
+        Key k = new Key(key);
+        Chain fresh = new Chain(key, k.hash64, first);
+        Chain chain = map.putIfAbsent(k, fresh);
         if (chain == null) {
             added += key.length + ENTRY_OVERHEAD / 2;
             Chain[] arr = inserted;
@@ -212,7 +218,7 @@ final class Memtable {
             }
             Chain[] arr = inserted;
             Chain[] fresh = Arrays.copyOfRange(arr, r.covered(), c);
-            Arrays.sort(fresh, (a, b) -> Arrays.compareUnsigned(a.key, b.key));
+            sortByKey(fresh);
             List<Run> list = new ArrayList<>(r.list());
             list.add(new Run(fresh));
             // Merge the newest runs while they are of similar size: O(log n) runs, O(n log n) work.
@@ -226,6 +232,61 @@ final class Memtable {
             }
         }
     }
+
+    private static final java.util.Comparator<Chain> BY_KEY = (a, b) -> Arrays.compareUnsigned(a.key, b.key);
+
+    /**
+     * Sorts chains by key in unsigned byte order. A comparison sort over the chains chases a pointer to a
+     * key array per comparison (cache misses: it was two thirds of a flush's time). Instead the keys' first
+     * distinguishing bytes go into a primitive array with each chain's index, that array is sorted (no
+     * pointers), and only chains whose 40 sorted bits tie are compared in full. The bytes taken start after
+     * the prefix all keys share (a time-partitioned store's keys share their partition number).
+     */
+    static void sortByKey(Chain[] chains) {
+        int n = chains.length;
+        if (n < 64 || n > MAX_PACKED_SORT) {
+            Arrays.sort(chains, BY_KEY);
+            return;
+        }
+        byte[] first = chains[0].key;
+        int shared = first.length;
+        for (int i = 1; i < n && shared > 0; i++) {
+            int m = Arrays.mismatch(first, 0, shared, chains[i].key, 0, Math.min(shared, chains[i].key.length));
+            if (m >= 0) {
+                shared = m;
+            } else {
+                shared = Math.min(shared, chains[i].key.length);
+            }
+        }
+        long[] packed = new long[n];
+        for (int i = 0; i < n; i++) {
+            long p = KeyOrder.prefix(chains[i].key, shared);
+            // top 40 bits of the prefix, then the index; sign flipped so that signed order is unsigned order
+            packed[i] = ((p & ~INDEX_MASK) | i) ^ Long.MIN_VALUE;
+        }
+        Arrays.sort(packed);
+        Chain[] sorted = new Chain[n];
+        for (int i = 0; i < n; i++) {
+            sorted[i] = chains[(int) (packed[i] & INDEX_MASK)];
+        }
+        for (int i = 0; i < n; ) {
+            long high = packed[i] & ~INDEX_MASK;
+            int j = i + 1;
+            while (j < n && (packed[j] & ~INDEX_MASK) == high) {
+                j++;
+            }
+            if (j - i > 1) {
+                Arrays.sort(sorted, i, j, BY_KEY);
+            }
+            i = j;
+        }
+        System.arraycopy(sorted, 0, chains, 0, n);
+    }
+
+    /** The low bits of a packed sort entry hold the chain's index. */
+    private static final int INDEX_BITS = 24;
+    private static final long INDEX_MASK = (1L << INDEX_BITS) - 1;
+    private static final int MAX_PACKED_SORT = 1 << INDEX_BITS;
 
     private static Run merge(Run a, Run b) {
         Chain[] out = new Chain[a.size() + b.size()];
@@ -258,6 +319,19 @@ final class Memtable {
             }
         }
         return lo;
+    }
+
+    /** Every key's chain in key order (not to be changed: it may be the memtable's own sorted run). */
+    Chain[] chainsInOrder() {
+        List<Run> list = sorted();
+        if (list.isEmpty()) {
+            return new Chain[0];
+        }
+        Run all = list.get(0);
+        for (int i = 1; i < list.size(); i++) {
+            all = merge(all, list.get(i));
+        }
+        return all.chains();
     }
 
     /** Keys in [from, to] (either bound null = open), in the given direction, with their chains. */

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
@@ -48,57 +47,51 @@ final class MemtableFlush {
      */
     static List<Segment> write(Path dir, LongSupplier numbers, Memtable mem, Selection selection, List<Segment> below,
                                boolean partitioned, ColumnExtension columns, boolean fsync) throws IOException {
-        List<Long> parts = new ArrayList<>();
-        List<SegmentWriter.Sizes> sizes = new ArrayList<>();
-        List<Boolean> bottoms = new ArrayList<>();
-        var it = mem.entries(null, true, null, true, false);
-        while (it.hasNext()) {
-            Map.Entry<byte[], Memtable.Chain> e = it.next();
-            Memtable.Version picked = selection.pick(e.getValue());
-            if (picked == null) {
-                continue;
-            }
-            long part = partitioned ? KeyOrder.prefix(e.getKey()) : 0;
-            if (parts.isEmpty() || parts.get(parts.size() - 1) != part) {
-                parts.add(part);
-                sizes.add(new SegmentWriter.Sizes(columns));
-                bottoms.add(isBottom(below, partitioned, part));
-            }
-            if (picked.value != null || !bottoms.get(bottoms.size() - 1)) {
-                sizes.get(sizes.size() - 1).add(e.getKey(), picked.value);
+        // One pass picks the rows (chains in key order, no merge or entry objects); the sizing and writing
+        // passes then run over plain arrays.
+        Memtable.Chain[] chains = mem.chainsInOrder();
+        int n = 0;
+        byte[][] keys = new byte[chains.length][];
+        byte[][] values = new byte[chains.length][];
+        long[] hashes = new long[chains.length];
+        for (Memtable.Chain chain : chains) {
+            Memtable.Version picked = selection.pick(chain);
+            if (picked != null) {
+                keys[n] = chain.key;
+                values[n] = picked.value;
+                hashes[n] = chain.hash;
+                n++;
             }
         }
         List<Segment> out = new ArrayList<>();
         SegmentWriter w = null;
         try {
-            int idx = -1;
-            long current = 0;
-            it = mem.entries(null, true, null, true, false);
-            while (it.hasNext()) {
-                Map.Entry<byte[], Memtable.Chain> e = it.next();
-                Memtable.Version picked = selection.pick(e.getValue());
-                if (picked == null) {
-                    continue;
+            int from = 0;
+            while (from < n) {
+                long part = partitioned ? KeyOrder.prefix(keys[from]) : 0;
+                int to = from + 1;
+                while (to < n && (!partitioned || KeyOrder.prefix(keys[to]) == part)) {
+                    to++;
                 }
-                long part = partitioned ? KeyOrder.prefix(e.getKey()) : 0;
-                if (idx < 0 || part != current) {
-                    if (w != null) {
-                        out.add(Segment.open(w.finish(fsync), w.number(), columns));
-                        w = null;
-                    }
-                    idx++;
-                    current = part;
-                    if (sizes.get(idx).rows > 0) {
-                        w = new SegmentWriter(dir, numbers.getAsLong(), sizes.get(idx));
+                // A partition's tombstones hide nothing when no older segment holds rows of it.
+                boolean bottom = isBottom(below, partitioned, part);
+                SegmentWriter.Sizes sizes = new SegmentWriter.Sizes(columns);
+                for (int i = from; i < to; i++) {
+                    if (values[i] != null || !bottom) {
+                        sizes.add(keys[i], values[i]);
                     }
                 }
-                if (w != null && (picked.value != null || !bottoms.get(idx))) {
-                    w.add(e.getKey(), picked.value);
+                if (sizes.rows > 0) {
+                    w = new SegmentWriter(dir, numbers.getAsLong(), sizes);
+                    for (int i = from; i < to; i++) {
+                        if (values[i] != null || !bottom) {
+                            w.add(keys[i], values[i], hashes[i]);
+                        }
+                    }
+                    out.add(Segment.open(w.finish(fsync), w.number(), columns));
+                    w = null;
                 }
-            }
-            if (w != null) {
-                out.add(Segment.open(w.finish(fsync), w.number(), columns));
-                w = null;
+                from = to;
             }
         } catch (IOException | RuntimeException e) {
             if (w != null) {

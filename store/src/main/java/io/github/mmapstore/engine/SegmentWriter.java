@@ -296,6 +296,11 @@ final class SegmentWriter implements AutoCloseable {
 
     /** Appends a row; {@code valueOrNull == null} writes a tombstone. Keys must strictly increase. */
     void add(byte[] key, byte[] valueOrNull) throws IOException {
+        add(key, valueOrNull, KeyHash.hash(key));
+    }
+
+    /** As {@link #add(byte[], byte[])}, with the key's {@link KeyHash#hash} already computed. */
+    void add(byte[] key, byte[] valueOrNull, long keyHash) throws IOException {
         if (lastKey != null && KeyOrder.compare(lastKey, key) >= 0) {
             throw new IllegalStateException("segment rows out of order");
         }
@@ -350,7 +355,7 @@ final class SegmentWriter implements AutoCloseable {
         if (valueOffsets != null) {
             valueOffsets.putOffset(valuePos, valueOffsetBytes);
         }
-        BloomFilter.add(bloom, KeyHash.hash(key));
+        BloomFilter.add(bloom, keyHash);
         rows++;
     }
 

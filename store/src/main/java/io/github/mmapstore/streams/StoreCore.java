@@ -344,15 +344,28 @@ final class StoreCore {
         long bytes = 0;
         synchronized (position) {
             mapper.beforeBatch(records);
+            // the offset of the last record of each changelog partition (a batch is one partition, in order)
+            String topic = null;
+            int partition = -1;
+            long offset = -1;
             for (ConsumerRecord<byte[], byte[]> r : records) {
                 if (r.topic() != null && !r.topic().isEmpty()) {
-                    restoredOffsets.put(new TopicPartition(r.topic(), r.partition()), r.offset());
+                    if (r.partition() != partition || !r.topic().equals(topic)) {
+                        if (topic != null) {
+                            restoredOffsets.put(new TopicPartition(topic, partition), offset);
+                        }
+                        topic = r.topic();
+                        partition = r.partition();
+                    }
+                    offset = r.offset();
                 }
                 KeyValue kv = mapper.map(r);
                 if (kv == null) {
                     continue;
                 }
-                kafka.restorePosition(r, consistencyEnabled, position);
+                if (consistencyEnabled) {
+                    kafka.restorePosition(r, true, position);
+                }
                 batch.add(kv);
                 bytes += kv.key().length + (kv.value() == null ? 0 : kv.value().length);
                 KeyValue extra = mapper.companion(r, kv);
@@ -360,6 +373,9 @@ final class StoreCore {
                     batch.add(extra);
                     bytes += extra.key().length + (extra.value() == null ? 0 : extra.value().length);
                 }
+            }
+            if (topic != null) {
+                restoredOffsets.put(new TopicPartition(topic, partition), offset);
             }
             try {
                 e.write(batch);

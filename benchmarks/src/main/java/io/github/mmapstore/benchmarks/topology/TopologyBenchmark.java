@@ -54,7 +54,10 @@ import org.apache.kafka.streams.state.WindowStore;
  */
 public final class TopologyBenchmark {
     static final String ROCKSDB = "rocksdb";
+    /** Kafka 4.4's RocksDB stores with {@code enable.transactional.statestores=true} (KIP-892). */
+    static final String ROCKSDB_TXN = "rocksdb-txn";
     static final String MMAP = "mmapstore";
+    static final List<String> STORES = List.of(ROCKSDB, ROCKSDB_TXN, MMAP);
     static final String NOTES_MARKER = "<!-- notes below this line are kept when the file is regenerated -->";
     static final long T0 = Instant.parse("2026-01-01T00:00:00Z").toEpochMilli();
     static volatile long sink;
@@ -162,13 +165,15 @@ public final class TopologyBenchmark {
                 // warm-up: every code path of both stores JIT-compiled before anything is measured
                 long w = config.equals(configs.get(0)) ? warmup : warmup / 4;
                 if (w > 0) {
-                    for (String store : List.of(ROCKSDB, MMAP)) {
+                    for (String store : STORES) {
                         Run r = run(topo, config, store, -1, w, 99);
                         log("warm-up %s %s %s: %.0f records/s", topo.id, configLabel(config), store, r.perSec());
                     }
                 }
                 for (int round = 0; round < rounds; round++) {
-                    List<String> order = round % 2 == 0 ? List.of(ROCKSDB, MMAP) : List.of(MMAP, ROCKSDB);
+                    // the order rotates from round to round: each store runs first, second and last in turn
+                    List<String> order = new java.util.ArrayList<>(STORES);
+                    java.util.Collections.rotate(order, round);
                     for (String store : order) {
                         Run r = run(topo, config, store, round, n, 1000 + round);
                         runs.add(r);
@@ -195,6 +200,9 @@ public final class TopologyBenchmark {
         if (store.equals(MMAP)) {
             p.put(StreamsConfig.DSL_STORE_SUPPLIERS_CLASS_CONFIG, MmapDslStoreSuppliers.class.getName());
             p.put("mmapstore.fsync", "false"); // Kafka's RocksDB store does not sync at commit either (WAL off)
+        }
+        if (store.equals(ROCKSDB_TXN)) {
+            p.put("enable.transactional.statestores", "true");
         }
         return p;
     }
