@@ -27,6 +27,7 @@ import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.state.WindowStoreIterator;
 import org.apache.kafka.streams.state.WindowBytesStoreSupplier;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -196,6 +197,33 @@ class WindowSessionCommittedReadTest {
             assertThat(drainWindowed(view.fetchAll(Instant.ofEpochMilli(0), Instant.ofEpochMilli(700_000))))
                     .as("a new fetch sees the last commit").contains("d@310000-320000=" + hex(val("r3", true)))
                     .noneMatch(s -> s.startsWith("c@"));
+        }
+    }
+
+    /**
+     * A fetch made before a commit and iterated after it must show one commit. Found failing: the iterator
+     * shows the NEW commit's rows in the segments that existed at fetch() but none in a segment the commit
+     * created (a state that was never committed), because {@code MmapSegmentedBytesStore.SegmentIterator}
+     * takes its engine snapshot lazily at the first {@code hasNext()} (MmapSegmentedBytesStore.java:699)
+     * while the list of time segments to walk is fixed at {@code fetch()} (lines 285, 312, 331, 352).
+     */
+    @Test
+    @Disabled("finds a bug: a window fetch taken before a commit and iterated after it mixes two commits (see javadoc)")
+    void windowFetchTakenBeforeACommitShowsOneCommit() {
+        try (IsolationFixture f = new IsolationFixture(stateDir, Map.of())) {
+            @SuppressWarnings("unchecked")
+            WindowStore<Bytes, byte[]> store = f.init((WindowStore<Bytes, byte[]>) windowSupplier("plain").get());
+            store.put(k("a"), val("one", false), 60_000L);
+            store.commit(Map.of(CHANGELOG, 1L));
+            ReadOnlyWindowStore<Bytes, byte[]> view = store.readOnly(IsolationLevel.READ_COMMITTED);
+            KeyValueIterator<Windowed<Bytes>, byte[]> it = view.fetchAll(Instant.ofEpochMilli(0), Instant.ofEpochMilli(700_000));
+            store.put(k("a"), val("two", false), 60_000L);
+            store.put(k("b"), val("two", false), 310_000L); // a new time segment
+            store.commit(Map.of(CHANGELOG, 2L));
+            List<String> seen = drainWindowed(it);
+            List<String> first = List.of("a@60000-70000=" + hex(val("one", false)));
+            List<String> second = List.of("a@60000-70000=" + hex(val("two", false)), "b@310000-320000=" + hex(val("two", false)));
+            assertThat(seen).as("one commit, either the one before the fetch or (lazily) the next").isIn(first, second);
         }
     }
 
