@@ -245,7 +245,7 @@ final class CommitPath {
         long at = vs.seq;
         boolean asOfCommit = m.holdsWritesUpTo(c);
         boolean sinceCommit = at > c;
-        List<Segment> below = vs.all();
+        List<Segment> below = vs.present();
         vs.frozen = m;
         vs.install(new Memtable(m.keyCount()));
         FaultInjector faults = config.faults();
@@ -418,7 +418,7 @@ final class CommitPath {
      * that commit) and starting the log at the current file; the older logs go once it is durable.
      */
     private void checkpointLogged() {
-        List<Segment> all = vs.all();
+        List<Segment> all = vs.present();
         Manifest next = new Manifest(vs.fileNumbers.get(), vs.seq, wal.number(), wal.size(), VersionSet.refs(all),
                 vs.lastCommitMetadata);
         List<Path> oldLogs = new ArrayList<>();

@@ -365,6 +365,21 @@ final class Segment implements SegmentRows {
         this.maxSeq = seq;
     }
 
+    /**
+     * The sequence number of the partition drop that removed this file from the store, 0 while it is in
+     * the store. A dropped file stays in the versions (hidden from latest reads) until the drop is
+     * committed, so that committed reads see the store as of the last commit, drop or no drop.
+     */
+    private volatile long droppedAt;
+
+    long droppedAt() {
+        return droppedAt;
+    }
+
+    void droppedAt(long seq) {
+        this.droppedAt = seq;
+    }
+
     /** The file is no longer in the manifest: delete it once the last reader is gone. */
     void markObsolete() {
         deleteOnRelease = true;

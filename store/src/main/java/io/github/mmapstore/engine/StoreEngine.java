@@ -270,18 +270,30 @@ public final class StoreEngine implements AutoCloseable {
             }
             Memtable mem = vs.current().memtable;
             vs.seq = mem.tombstoneBelow(Recovery.partitionKey(partition), vs.seq);
+            long dropSeq = ++vs.seq; // the drop is a write: committed reads see the files until it is committed
             // Lists hold no references of their own (versions do): dropped pending files are deleted
             // when the last version naming them goes; dropped manifest files stay until the checkpoint.
+            List<Segment> pending = new ArrayList<>(vs.pending);
             List<Segment> gone = new ArrayList<>();
-            Recovery.dropBelow(vs.pending, partition, gone);
+            Recovery.dropBelow(pending, partition, gone);
             for (Segment g : gone) {
+                g.droppedAt(dropSeq);
                 g.markObsolete();
             }
             List<Segment> committed = new ArrayList<>(vs.committed);
-            List<Segment> dropped = new ArrayList<>(vs.droppedCommitted);
+            List<Segment> dropped = new ArrayList<>();
             Recovery.dropBelow(committed, partition, dropped);
+            for (Segment d : dropped) {
+                d.droppedAt(dropSeq);
+            }
+            List<Segment> droppedCommitted = new ArrayList<>(vs.droppedCommitted);
+            droppedCommitted.addAll(dropped);
+            List<Segment> droppedPending = new ArrayList<>(vs.droppedPending);
+            droppedPending.addAll(gone);
+            vs.pending = pending;
             vs.committed = committed;
-            vs.droppedCommitted = dropped;
+            vs.droppedCommitted = droppedCommitted;
+            vs.droppedPending = droppedPending;
             vs.install(mem);
             vs.visibleSeq = vs.seq;
         }
@@ -617,7 +629,7 @@ public final class StoreEngine implements AutoCloseable {
         try {
             long snapshot = v.snapshot(isolation, vs.visibleSeq);
             if (v.memtable.keyCount() == 0 && v.frozen == null && v.segments.size() == 1
-                    && v.visible(v.segments.get(0), isolation)) {
+                    && v.visible(v.segments.get(0), isolation)) { // (one segment: no dropped partition beside it)
                 Segment s = v.segments.get(0);
                 for (long r = 0; r < s.rows(); r += SCAN_RUN_ROWS) {
                     visitor.segmentRows(s, r, Math.min(s.rows(), r + SCAN_RUN_ROWS));
@@ -677,7 +689,7 @@ public final class StoreEngine implements AutoCloseable {
         Version v = acquireReplayed();
         try {
             long n = v.memtable.liveCount() + (v.frozen == null ? 0 : v.frozen.liveCount());
-            for (Segment s : v.segments) {
+            for (Segment s : v.live) {
                 n += s.rows() - 2 * s.tombstones();
             }
             return Math.max(0, n);
@@ -697,7 +709,7 @@ public final class StoreEngine implements AutoCloseable {
     public double segmentSpaceAmplification() {
         Version v = acquire();
         try {
-            return compactor.estimate(v.segments).garbageAmplification();
+            return compactor.estimate(v.live).garbageAmplification();
         } finally {
             v.release();
         }
@@ -713,7 +725,7 @@ public final class StoreEngine implements AutoCloseable {
     public double compactionDebt() {
         Version v = acquire();
         try {
-            return compactor.debt(v.segments);
+            return compactor.debt(v.live);
         } finally {
             v.release();
         }
@@ -741,17 +753,17 @@ public final class StoreEngine implements AutoCloseable {
             long rows = 0;
             long tombs = 0;
             long mapped = 0;
-            for (Segment s : v.segments) {
+            for (Segment s : v.live) {
                 rows += s.rows();
                 tombs += s.tombstones();
                 mapped += s.fileSize();
             }
             synchronized (this) {
                 long logBytes = wal == null ? 0 : wal.size();
-                CompactionPolicy.Estimate e = compactor.estimate(v.segments);
+                CompactionPolicy.Estimate e = compactor.estimate(v.live);
                 EngineStats.Compaction work = compactor.figures(e, commitPath.flushBytesWritten(),
                         wal == null ? 0 : wal.bytesWritten(), diskBytes());
-                return new EngineStats(v.memtable.approximateBytes(), v.memtable.keyCount(), v.segments.size(), rows, tombs,
+                return new EngineStats(v.memtable.approximateBytes(), v.memtable.keyCount(), v.live.size(), rows, tombs,
                         mapped, logBytes, commitPath.lastCommitNanos(), commitPath.commits(), commitPath.flushes(),
                         compactor.compactions(), compactor.compactedBytes(), commitPath.checkpoints(), work);
             }

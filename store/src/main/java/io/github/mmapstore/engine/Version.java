@@ -26,14 +26,30 @@ final class Version {
         this.committedSeq = committedSeq;
         this.frozen = frozen;
         this.segments = List.copyOf(segments);
+        List<Segment> present = new java.util.ArrayList<>(this.segments.size());
         for (Segment s : this.segments) {
             s.acquire();
+            if (s.droppedAt() == 0) {
+                present.add(s);
+            }
         }
+        this.live = present.size() == this.segments.size() ? this.segments : List.copyOf(present);
     }
 
-    /** Whether a read at {@code isolation} sees {@code s}: a committed read skips writes after the last commit. */
+    /** The segments a latest read sees (all of {@link #segments} but dropped partitions' files awaiting the commit). */
+    final List<Segment> live;
+
+    /**
+     * Whether a read at {@code isolation} sees {@code s}. A latest read sees every file still in the store;
+     * a committed read sees the store as of the last commit: not files holding writes after it, and the files
+     * of partitions dropped after it (a drop is a write too).
+     */
     boolean visible(Segment s, ReadIsolation isolation) {
-        return isolation == ReadIsolation.LATEST || s.maxSeq() <= committedSeq;
+        long dropped = s.droppedAt();
+        if (isolation == ReadIsolation.LATEST) {
+            return dropped == 0;
+        }
+        return s.maxSeq() <= committedSeq && (dropped == 0 || dropped > committedSeq);
     }
 
     /** The snapshot sequence number of a read at {@code isolation}, given the newest write it may see. */

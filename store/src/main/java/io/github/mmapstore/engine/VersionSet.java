@@ -38,6 +38,11 @@ final class VersionSet {
      * on disk until a manifest without them is durable.
      */
     List<Segment> droppedCommitted = new ArrayList<>();
+    /**
+     * Pending segments of partitions dropped since the last commit: out of latest reads, in committed
+     * reads until the commit; no manifest names them (their files go with their last reader).
+     */
+    List<Segment> droppedPending = new ArrayList<>();
     /** The memtable a flush is writing out; readers see it until its segments are installed. */
     Memtable frozen;
     private volatile Version current;
@@ -66,13 +71,40 @@ final class VersionSet {
         old.release();
     }
 
-    /** Publishes the last commit to committed readers (same memtables and segments). */
+    /**
+     * Publishes the last commit to committed readers (same memtables and segments, but dropped partitions'
+     * files, which no reader needs once the drop is committed).
+     */
     void publishCommit() {
+        if (!droppedPending.isEmpty()) {
+            droppedPending = new ArrayList<>();
+        }
         install(current.memtable);
     }
 
-    /** Pending then committed segments: what readers search, newest first. */
+    /**
+     * Pending then committed segments: what readers search, newest first; then the files of partitions
+     * dropped after the last commit (only committed reads see them; they hold keys no other file holds).
+     */
     List<Segment> all() {
+        List<Segment> all = new ArrayList<>(pending.size() + committed.size());
+        all.addAll(pending);
+        all.addAll(committed);
+        for (Segment s : droppedPending) {
+            if (s.droppedAt() > commitSeq) {
+                all.add(s);
+            }
+        }
+        for (Segment s : droppedCommitted) {
+            if (s.droppedAt() > commitSeq) {
+                all.add(s);
+            }
+        }
+        return all;
+    }
+
+    /** Pending then committed segments, the store's own (the dropped partitions' files left out). */
+    List<Segment> present() {
         List<Segment> all = new ArrayList<>(pending.size() + committed.size());
         all.addAll(pending);
         all.addAll(committed);

@@ -662,7 +662,11 @@ public class MmapSegmentedBytesStore implements SegmentedBytesStore {
         private final boolean forward;
         private final byte tag;
         private KeyValueIterator<Bytes, byte[]> current;
-        /** The one state every segment's range is read from, taken when the first one is opened. */
+        /**
+         * The one state every segment's range is read from, taken with the list of time segments (when the
+         * fetch is made), so that an iterator read after a commit never mixes two commits; null when there
+         * is nothing to read (no segment, or a closed store).
+         */
         private EngineSnapshot snapshot;
         private boolean closed;
 
@@ -673,6 +677,15 @@ public class MmapSegmentedBytesStore implements SegmentedBytesStore {
             this.to = to;
             this.forward = forward;
             this.tag = tag;
+            if (!segmentIds.isEmpty()) {
+                try {
+                    snapshot = core.trackSnapshot(core.engine().snapshot(isolation));
+                } catch (InvalidStateStoreException | EngineClosedException ex) {
+                    closed = true; // a store closed under the fetch: nothing to read, as Kafka's segmented stores
+                } catch (EngineException ex) {
+                    throw core.translate("reading from", ex);
+                }
+            }
         }
 
         boolean toInclusive() {
@@ -696,7 +709,7 @@ public class MmapSegmentedBytesStore implements SegmentedBytesStore {
                     : MmapSegmentedBytesStore.this::stripPrefix;
             try {
                 if (snapshot == null) {
-                    snapshot = core.engine().snapshot(isolation);
+                    throw new InvalidStateStoreException("Store " + name + " is currently closed");
                 }
                 EngineIterator inner = snapshot.range(lo, true, hi, hiInclusive, !forward);
                 return core.track(inner, mapper);
@@ -765,6 +778,7 @@ public class MmapSegmentedBytesStore implements SegmentedBytesStore {
             closed = true;
             closeCurrent();
             if (snapshot != null) {
+                core.untrackSnapshot(snapshot);
                 snapshot.close();
                 snapshot = null;
             }

@@ -78,6 +78,8 @@ final class StoreCore {
     private final boolean partitioned;
     private boolean lazy;
     private final Set<MmapKeyValueIterator> openIterators = ConcurrentHashMap.newKeySet();
+    /** Engine snapshots held by iterators over several ranges (window and session fetches); closed with the store. */
+    private final Set<io.github.mmapstore.engine.EngineSnapshot> openSnapshots = ConcurrentHashMap.newKeySet();
 
     private volatile StoreEngine engine;
     /** The Kafka Streams line the application runs on (set at init). */
@@ -474,6 +476,21 @@ final class StoreCore {
         return self[0];
     }
 
+    /** Tracks a snapshot an iterator holds, so that closing the store lets it go; returns it. */
+    io.github.mmapstore.engine.EngineSnapshot trackSnapshot(io.github.mmapstore.engine.EngineSnapshot snapshot) {
+        openSnapshots.add(snapshot);
+        if (!open) {
+            openSnapshots.remove(snapshot);
+            snapshot.close();
+            throw new InvalidStateStoreException("Store " + name + " is currently closed");
+        }
+        return snapshot;
+    }
+
+    void untrackSnapshot(io.github.mmapstore.engine.EngineSnapshot snapshot) {
+        openSnapshots.remove(snapshot);
+    }
+
     // ---- commit ---------------------------------------------------------------------------------
 
     /**
@@ -676,6 +693,10 @@ final class StoreCore {
             for (MmapKeyValueIterator it : List.copyOf(openIterators)) {
                 it.close();
             }
+        }
+        for (io.github.mmapstore.engine.EngineSnapshot snapshot : List.copyOf(openSnapshots)) {
+            openSnapshots.remove(snapshot);
+            snapshot.close();
         }
         if (metrics != null) {
             metrics.close();

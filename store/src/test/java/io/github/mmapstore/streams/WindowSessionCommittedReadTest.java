@@ -27,7 +27,6 @@ import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.state.WindowStoreIterator;
 import org.apache.kafka.streams.state.WindowBytesStoreSupplier;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -201,14 +200,13 @@ class WindowSessionCommittedReadTest {
     }
 
     /**
-     * A fetch made before a commit and iterated after it must show one commit. Found failing: the iterator
-     * shows the NEW commit's rows in the segments that existed at fetch() but none in a segment the commit
-     * created (a state that was never committed), because {@code MmapSegmentedBytesStore.SegmentIterator}
-     * takes its engine snapshot lazily at the first {@code hasNext()} (MmapSegmentedBytesStore.java:699)
-     * while the list of time segments to walk is fixed at {@code fetch()} (lines 285, 312, 331, 352).
+     * A fetch made before a commit and iterated after it must show one commit. Found failing once: the
+     * iterator showed the new commit's rows in the segments that existed at fetch() but none in a segment the
+     * commit created (a state that was never committed), because the segmented store's iterator took its
+     * engine snapshot at its first {@code hasNext()} while the list of time segments to walk is fixed at
+     * {@code fetch()}; it now takes both at {@code fetch()}.
      */
     @Test
-    @Disabled("finds a bug: a window fetch taken before a commit and iterated after it mixes two commits (see javadoc)")
     void windowFetchTakenBeforeACommitShowsOneCommit() {
         try (IsolationFixture f = new IsolationFixture(stateDir, Map.of())) {
             @SuppressWarnings("unchecked")
