@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.utils.Bytes;
 
 /**
@@ -27,6 +28,9 @@ import org.apache.kafka.common.utils.Bytes;
 final class EmbeddingSearcher {
     /** Rows scored per kernel call: large enough to amortise the call, small enough to stay in L2. */
     private static final int BLOCK_ROWS = 256;
+
+    /** Decodes the embeddings of matches ({@link EmbeddingSerde}'s format). */
+    private static final Deserializer<Embedding> EMBEDDINGS = new EmbeddingSerde().deserializer();
 
     private final int dimension;
     private final Similarity similarity;
@@ -68,13 +72,16 @@ final class EmbeddingSearcher {
         List<Map<Long, byte[][]>> accepted = new ArrayList<>(q);
         for (int i = 0; i < q; i++) {
             KnnQuery kq = queries.get(i);
-            vectors[i] = kq.vectorNoCopy();
+            vectors[i] = kq.vector();
             VectorValidation.checkDimension(dimension, vectors[i].length);
             norms[i] = kernels.norm(vectors[i]);
             if (similarity == Similarity.COSINE) {
                 VectorValidation.checkNonZeroNorm(norms[i]);
             }
-            tops[i] = similarity.higherIsBetter() ? TopK.highest(kq.k()) : TopK.lowest(kq.k());
+            tops[i] = switch (similarity) {
+                case COSINE, DOT_PRODUCT -> TopK.highest(kq.k());
+                case EUCLIDEAN -> TopK.lowest(kq.k());
+            };
             accepted.add(new HashMap<>());
         }
         Visitor visitor = new Visitor(queries, vectors, norms, tops, accepted);
@@ -86,7 +93,7 @@ final class EmbeddingSearcher {
             for (TopK.Hit h : hits) {
                 byte[][] kv = accepted.get(i).get(h.ordinal());
                 Embedding emb = kv[1] == null ? null
-                        : EmbeddingSerde.decode(valueOffset == 0 ? kv[1] : Arrays.copyOfRange(kv[1], valueOffset, kv[1].length));
+                        : EMBEDDINGS.deserialize(null, valueOffset == 0 ? kv[1] : Arrays.copyOfRange(kv[1], valueOffset, kv[1].length));
                 matches.add(new KnnResult.Match(Bytes.wrap(kv[0]), h.score(), emb));
             }
             out.add(new KnnResult(similarity, matches));
@@ -111,7 +118,7 @@ final class EmbeddingSearcher {
             this.tops = tops;
             this.accepted = accepted;
             this.scores = new float[queries.size()][BLOCK_ROWS];
-            this.anyRowFilter = queries.stream().anyMatch(KnnQuery::hasRowFilter);
+            this.anyRowFilter = queries.stream().anyMatch(EmbeddingSearcher::hasRowFilter);
         }
 
         @Override
@@ -155,7 +162,7 @@ final class EmbeddingSearcher {
                     byte[] key = null;
                     for (int i = 0; i < queries.size(); i++) {
                         KnnQuery kq = queries.get(i);
-                        if (kq.hasRowFilter()) {
+                        if (hasRowFilter(kq)) {
                             float c = conf.get(VectorLayout.FLOAT_LE, 4L * r);
                             long t = ts.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 8L * r);
                             if (kq.keyPrefix() != null && key == null) {
@@ -207,5 +214,11 @@ final class EmbeddingSearcher {
             }
             return true;
         }
+    }
+
+    /** Whether {@code q} filters rows by confidence, timestamp or key prefix. */
+    private static boolean hasRowFilter(KnnQuery q) {
+        return q.minConfidence() != Float.NEGATIVE_INFINITY || q.fromTimestamp() != Long.MIN_VALUE
+                || q.toTimestamp() != Long.MAX_VALUE || q.keyPrefix() != null;
     }
 }

@@ -34,6 +34,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.query.Position;
 import org.apache.kafka.streams.query.QueryConfig;
 import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.internals.WrappedStateStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -136,6 +137,27 @@ final class StoreCore {
         this.lazy = true;
     }
 
+    /** The MmapStore under Kafka's wrappers (metering, caching, logging, read-write decorators), or null. */
+    static StoreCore coreOf(StateStore store) {
+        StateStore s = store;
+        while (true) {
+            if (s instanceof MmapKeyValueStore kv) {
+                return kv.core();
+            }
+            if (s instanceof SegmentedStoreFacade f) {
+                return f.bytesStore().core();
+            }
+            if (s instanceof MmapSegmentedBytesStore b) {
+                return b.core();
+            }
+            if (s instanceof WrappedStateStore<?, ?, ?> w) {
+                s = w.wrapped();
+            } else {
+                return null;
+            }
+        }
+    }
+
     /** Where a store keeps its files, below the task directory. */
     static File storeDirectory(StateStoreContext context, String name) {
         return new File(new File(context.stateDir(), "mmapstore"), name);
@@ -148,7 +170,7 @@ final class StoreCore {
         this.kafka = KafkaLine.current();
         this.context = context;
         this.config = MmapStoreConfig.from(context.appConfigsWithPrefix(MmapStoreConfig.PREFIX));
-        this.pacer = config.pacer(config.compactionBudget());
+        this.pacer = CompactionPacer.of(config, config.compactionBudget());
         File dir = storeDirectory(context, name);
         Object consistency = context.appConfigs().get(CONSISTENCY_ENABLED);
         this.consistencyEnabled = consistency != null && Boolean.parseBoolean(consistency.toString());
@@ -519,7 +541,7 @@ final class StoreCore {
         if (!punctuated || punctuationPacer == null || !punctuationBase.equals(base)) {
             punctuated = true;
             punctuationBase = base;
-            punctuationPacer = config.pacer(base);
+            punctuationPacer = CompactionPacer.of(config, base);
         }
         compactStep(punctuationPacer);
     }

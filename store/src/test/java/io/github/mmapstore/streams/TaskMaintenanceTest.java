@@ -167,7 +167,7 @@ class TaskMaintenanceTest {
      * which would otherwise write into the state directory while the test's clean-up deletes it.
      */
     private static void closeQuietly(TopologyTestDriver driver) {
-        StoreCore core = MmapCompaction.coreOf(driver.getAllStateStores().get("counts"));
+        StoreCore core = StoreCore.coreOf(driver.getAllStateStores().get("counts"));
         try {
             driver.close();
         } catch (RuntimeException reportedAgain) {
