@@ -1,5 +1,6 @@
 package io.github.mmapstore.streams;
 
+import io.github.mmapstore.streams.internals.StoreCore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

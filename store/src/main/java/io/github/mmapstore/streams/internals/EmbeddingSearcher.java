@@ -1,9 +1,14 @@
-package io.github.mmapstore.streams;
+package io.github.mmapstore.streams.internals;
 
 import io.github.mmapstore.engine.LiveRowVisitor;
 import io.github.mmapstore.engine.ReadIsolation;
 import io.github.mmapstore.engine.SegmentRows;
 import io.github.mmapstore.engine.StoreEngine;
+import io.github.mmapstore.streams.Embedding;
+import io.github.mmapstore.streams.EmbeddingSerde;
+import io.github.mmapstore.streams.KnnQuery;
+import io.github.mmapstore.streams.KnnResult;
+import io.github.mmapstore.streams.Similarity;
 import io.github.mmapstore.vector.EmbeddingFormat;
 import io.github.mmapstore.vector.TopK;
 import io.github.mmapstore.vector.VectorKernels;
@@ -24,8 +29,9 @@ import org.apache.kafka.common.utils.Bytes;
  * timestamp columns of segments in place (no vector is copied onto the heap) and the memtable's values
  * where they are. Several queries share one pass over the data: each block of rows is scored against all
  * of them while it is in cache.
+ * <p>Internal machinery, public for {@code MmapEmbeddingStore}; not API.
  */
-final class EmbeddingSearcher {
+public final class EmbeddingSearcher {
     /** Rows scored per kernel call: large enough to amortise the call, small enough to stay in L2. */
     private static final int BLOCK_ROWS = 256;
 
@@ -43,8 +49,11 @@ final class EmbeddingSearcher {
         this(dimension, similarity, kernels, 0);
     }
 
-    /** {@code valueOffset}: bytes before the embedding in each value (8 for timestamped stores). */
-    EmbeddingSearcher(int dimension, Similarity similarity, VectorKernels kernels, int valueOffset) {
+    /**
+     * {@code valueOffset}: bytes before the embedding in each value (8 for timestamped stores).
+     * Internal machinery, public for {@code MmapEmbeddingStore}; not API.
+     */
+    public EmbeddingSearcher(int dimension, Similarity similarity, VectorKernels kernels, int valueOffset) {
         this.valueOffset = valueOffset;
         this.dimension = dimension;
         this.similarity = similarity;
@@ -52,7 +61,8 @@ final class EmbeddingSearcher {
         this.rowBytes = VectorLayout.alignedRowBytes(dimension);
     }
 
-    VectorKernels kernels() {
+    /** Internal machinery, public for {@code MmapEmbeddingStore}; not API. */
+    public VectorKernels kernels() {
         return kernels;
     }
 
@@ -63,8 +73,9 @@ final class EmbeddingSearcher {
     /**
      * One pass over the data for all {@code queries}; results in the same order. At
      * {@link ReadIsolation#COMMITTED} the pass sees the store as of its last commit.
+     * <p>Internal machinery, public for {@code MmapEmbeddingStore}; not API.
      */
-    List<KnnResult> search(StoreEngine engine, List<KnnQuery> queries, ReadIsolation isolation) {
+    public List<KnnResult> search(StoreEngine engine, List<KnnQuery> queries, ReadIsolation isolation) {
         int q = queries.size();
         float[][] vectors = new float[q][];
         float[] norms = new float[q];

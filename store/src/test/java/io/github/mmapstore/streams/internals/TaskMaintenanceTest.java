@@ -1,8 +1,9 @@
-package io.github.mmapstore.streams;
+package io.github.mmapstore.streams.internals;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.mmapstore.streams.MmapStores;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;

@@ -1,5 +1,6 @@
-package io.github.mmapstore.streams;
+package io.github.mmapstore.streams.internals;
 
+import io.github.mmapstore.streams.MmapStoreConfig;
 import java.time.Duration;
 
 /**

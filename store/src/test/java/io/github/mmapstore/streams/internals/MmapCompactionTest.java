@@ -1,8 +1,11 @@
-package io.github.mmapstore.streams;
+package io.github.mmapstore.streams.internals;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.mmapstore.streams.MmapCompaction;
+import io.github.mmapstore.streams.MmapStoreConfig;
+import io.github.mmapstore.streams.MmapStores;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
