@@ -101,11 +101,6 @@ public final class KnnQuery implements Query<KnnResult> {
         return includeEmbeddings;
     }
 
-    boolean hasRowFilter() {
-        return minConfidence != Float.NEGATIVE_INFINITY || fromTimestamp != Long.MIN_VALUE
-                || toTimestamp != Long.MAX_VALUE || keyPrefix != null;
-    }
-
     @Override
     public String toString() {
         return "KnnQuery[dim=" + vector.length + ", k=" + k + (minConfidence != Float.NEGATIVE_INFINITY ? ", minConfidence=" + minConfidence : "")

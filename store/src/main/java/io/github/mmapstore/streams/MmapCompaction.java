@@ -1,5 +1,6 @@
 package io.github.mmapstore.streams;
 
+import io.github.mmapstore.streams.internals.StoreCore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,7 +10,6 @@ import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.Punctuator;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.api.ProcessingContext;
-import org.apache.kafka.streams.state.internals.WrappedStateStore;
 
 /**
  * Compaction from a punctuation, for Processor API users. Call it in {@code init}:
@@ -78,32 +78,11 @@ public final class MmapCompaction {
             if (s == null) {
                 throw new IllegalArgumentException("no state store named " + name + " is connected to this processor");
             }
-            StoreCore core = coreOf(s);
+            StoreCore core = StoreCore.coreOf(s);
             if (core != null && core.engineOpen()) {
                 out.add(core);
             }
         }
         return out;
-    }
-
-    /** The MmapStore under Kafka's wrappers (metering, caching, logging, read-write decorators), or null. */
-    static StoreCore coreOf(StateStore store) {
-        StateStore s = store;
-        while (true) {
-            if (s instanceof MmapKeyValueStore kv) {
-                return kv.core();
-            }
-            if (s instanceof SegmentedStoreFacade f) {
-                return f.bytesStore().core();
-            }
-            if (s instanceof MmapSegmentedBytesStore b) {
-                return b.core();
-            }
-            if (s instanceof WrappedStateStore<?, ?, ?> w) {
-                s = w.wrapped();
-            } else {
-                return null;
-            }
-        }
     }
 }

@@ -1,5 +1,7 @@
 package io.github.mmapstore.streams;
 
+import io.github.mmapstore.streams.internals.MmapKeyValueBytesStoreSupplier;
+import io.github.mmapstore.streams.internals.MmapWindowBytesStoreSupplier;
 import org.apache.kafka.streams.DslStoreFormat;
 import org.apache.kafka.streams.kstream.EmitStrategy;
 import org.apache.kafka.streams.state.DslKeyValueParams;

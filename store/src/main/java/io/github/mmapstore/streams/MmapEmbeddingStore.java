@@ -2,6 +2,8 @@ package io.github.mmapstore.streams;
 
 import io.github.mmapstore.engine.EngineException;
 import io.github.mmapstore.engine.ReadIsolation;
+import io.github.mmapstore.streams.internals.EmbeddingSearcher;
+import io.github.mmapstore.streams.internals.MmapKeyValueStore;
 import io.github.mmapstore.vector.EmbeddingFormat;
 import io.github.mmapstore.vector.VectorKernels;
 import io.github.mmapstore.vector.VectorLayout;

@@ -76,12 +76,6 @@ public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, lo
                 log);
     }
 
-    /** The pacer of one store's compaction steps under this configuration. */
-    CompactionPacer pacer(Duration base) {
-        return new CompactionPacer(base, compactionIdleBudget.compareTo(base) < 0 ? base : compactionIdleBudget,
-                compactionIdleAfter, compactionBusyWrites);
-    }
-
     private static double doubleValue(Map<String, Object> props, String key, double def, double min, double max) {
         Object v = props.get(key);
         if (v == null) {

@@ -1,5 +1,8 @@
 package io.github.mmapstore.streams;
 
+import io.github.mmapstore.streams.internals.MmapKeyValueBytesStoreSupplier;
+import io.github.mmapstore.streams.internals.MmapSessionBytesStoreSupplier;
+import io.github.mmapstore.streams.internals.MmapWindowBytesStoreSupplier;
 import java.time.Duration;
 import java.util.Objects;
 import org.apache.kafka.streams.internals.ApiUtils;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.mmapstore.engine.EngineStats;
 import io.github.mmapstore.engine.StoreEngine;
+import io.github.mmapstore.streams.internals.StoreCore;
 import io.github.mmapstore.vector.VectorKernels;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -149,7 +150,7 @@ class EmbeddingKernelPathsTest {
         Random rnd = new Random(29 + sim.ordinal());
         // > 4096 live rows so that the scan hands out several runs of the one segment
         Map<Integer, Embedding> model = fill(rnd, 12000, store);
-        StoreEngine engine = store.core().engine();
+        StoreEngine engine = StoreCore.coreOf(store).engine();
         engine.flush(); // the memtable becomes a segment ...
         store.commit(Map.of()); // ... committed, so that compaction may take it
         engine.compactFully();

@@ -2,6 +2,7 @@ package io.github.mmapstore.streams;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.mmapstore.streams.internals.DelegatingContext;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;

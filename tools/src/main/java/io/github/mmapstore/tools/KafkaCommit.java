@@ -1,6 +1,6 @@
 package io.github.mmapstore.tools;
 
-import io.github.mmapstore.streams.CommitMetadata;
+import io.github.mmapstore.streams.internals.CommitMetadata;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.mmapstore.engine.EngineConfig;
 import io.github.mmapstore.engine.StoreEngine;
-import io.github.mmapstore.streams.CommitMetadata;
+import io.github.mmapstore.streams.internals.CommitMetadata;
 import io.github.mmapstore.vector.EmbeddingFormat;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,4 +1,4 @@
-package io.github.mmapstore.streams;
+package io.github.mmapstore.streams.internals;
 
 import io.github.mmapstore.engine.EngineException;
 import io.github.mmapstore.engine.KeyOrder;
@@ -59,12 +59,16 @@ public class MmapKeyValueStore implements KeyValueStore<Bytes, byte[]> {
         this.core = new StoreCore(name, metricsScope, false);
     }
 
-    /** For store kinds that lay their values out in extra segment columns (embeddings). */
-    MmapKeyValueStore(String name, String metricsScope, io.github.mmapstore.engine.ColumnExtension columns) {
+    /**
+     * For store kinds that lay their values out in extra segment columns (embeddings).
+     * Internal machinery, protected for {@code MmapEmbeddingStore}; not API.
+     */
+    protected MmapKeyValueStore(String name, String metricsScope, io.github.mmapstore.engine.ColumnExtension columns) {
         this.core = new StoreCore(name, metricsScope, false, columns);
     }
 
-    StoreCore core() {
+    /** Internal machinery, protected for {@code MmapEmbeddingStore}; not API. */
+    protected StoreCore core() {
         return core;
     }
 

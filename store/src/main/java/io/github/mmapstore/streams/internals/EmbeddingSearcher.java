@@ -1,9 +1,14 @@
-package io.github.mmapstore.streams;
+package io.github.mmapstore.streams.internals;
 
 import io.github.mmapstore.engine.LiveRowVisitor;
 import io.github.mmapstore.engine.ReadIsolation;
 import io.github.mmapstore.engine.SegmentRows;
 import io.github.mmapstore.engine.StoreEngine;
+import io.github.mmapstore.streams.Embedding;
+import io.github.mmapstore.streams.EmbeddingSerde;
+import io.github.mmapstore.streams.KnnQuery;
+import io.github.mmapstore.streams.KnnResult;
+import io.github.mmapstore.streams.Similarity;
 import io.github.mmapstore.vector.EmbeddingFormat;
 import io.github.mmapstore.vector.TopK;
 import io.github.mmapstore.vector.VectorKernels;
@@ -16,6 +21,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.utils.Bytes;
 
 /**
@@ -23,10 +29,14 @@ import org.apache.kafka.common.utils.Bytes;
  * timestamp columns of segments in place (no vector is copied onto the heap) and the memtable's values
  * where they are. Several queries share one pass over the data: each block of rows is scored against all
  * of them while it is in cache.
+ * <p>Internal machinery, public for {@code MmapEmbeddingStore}; not API.
  */
-final class EmbeddingSearcher {
+public final class EmbeddingSearcher {
     /** Rows scored per kernel call: large enough to amortise the call, small enough to stay in L2. */
     private static final int BLOCK_ROWS = 256;
+
+    /** Decodes the embeddings of matches ({@link EmbeddingSerde}'s format). */
+    private static final Deserializer<Embedding> EMBEDDINGS = new EmbeddingSerde().deserializer();
 
     private final int dimension;
     private final Similarity similarity;
@@ -39,8 +49,11 @@ final class EmbeddingSearcher {
         this(dimension, similarity, kernels, 0);
     }
 
-    /** {@code valueOffset}: bytes before the embedding in each value (8 for timestamped stores). */
-    EmbeddingSearcher(int dimension, Similarity similarity, VectorKernels kernels, int valueOffset) {
+    /**
+     * {@code valueOffset}: bytes before the embedding in each value (8 for timestamped stores).
+     * Internal machinery, public for {@code MmapEmbeddingStore}; not API.
+     */
+    public EmbeddingSearcher(int dimension, Similarity similarity, VectorKernels kernels, int valueOffset) {
         this.valueOffset = valueOffset;
         this.dimension = dimension;
         this.similarity = similarity;
@@ -48,7 +61,8 @@ final class EmbeddingSearcher {
         this.rowBytes = VectorLayout.alignedRowBytes(dimension);
     }
 
-    VectorKernels kernels() {
+    /** Internal machinery, public for {@code MmapEmbeddingStore}; not API. */
+    public VectorKernels kernels() {
         return kernels;
     }
 
@@ -59,8 +73,9 @@ final class EmbeddingSearcher {
     /**
      * One pass over the data for all {@code queries}; results in the same order. At
      * {@link ReadIsolation#COMMITTED} the pass sees the store as of its last commit.
+     * <p>Internal machinery, public for {@code MmapEmbeddingStore}; not API.
      */
-    List<KnnResult> search(StoreEngine engine, List<KnnQuery> queries, ReadIsolation isolation) {
+    public List<KnnResult> search(StoreEngine engine, List<KnnQuery> queries, ReadIsolation isolation) {
         int q = queries.size();
         float[][] vectors = new float[q][];
         float[] norms = new float[q];
@@ -68,13 +83,16 @@ final class EmbeddingSearcher {
         List<Map<Long, byte[][]>> accepted = new ArrayList<>(q);
         for (int i = 0; i < q; i++) {
             KnnQuery kq = queries.get(i);
-            vectors[i] = kq.vectorNoCopy();
+            vectors[i] = kq.vector();
             VectorValidation.checkDimension(dimension, vectors[i].length);
             norms[i] = kernels.norm(vectors[i]);
             if (similarity == Similarity.COSINE) {
                 VectorValidation.checkNonZeroNorm(norms[i]);
             }
-            tops[i] = similarity.higherIsBetter() ? TopK.highest(kq.k()) : TopK.lowest(kq.k());
+            tops[i] = switch (similarity) {
+                case COSINE, DOT_PRODUCT -> TopK.highest(kq.k());
+                case EUCLIDEAN -> TopK.lowest(kq.k());
+            };
             accepted.add(new HashMap<>());
         }
         Visitor visitor = new Visitor(queries, vectors, norms, tops, accepted);
@@ -86,7 +104,7 @@ final class EmbeddingSearcher {
             for (TopK.Hit h : hits) {
                 byte[][] kv = accepted.get(i).get(h.ordinal());
                 Embedding emb = kv[1] == null ? null
-                        : EmbeddingSerde.decode(valueOffset == 0 ? kv[1] : Arrays.copyOfRange(kv[1], valueOffset, kv[1].length));
+                        : EMBEDDINGS.deserialize(null, valueOffset == 0 ? kv[1] : Arrays.copyOfRange(kv[1], valueOffset, kv[1].length));
                 matches.add(new KnnResult.Match(Bytes.wrap(kv[0]), h.score(), emb));
             }
             out.add(new KnnResult(similarity, matches));
@@ -111,7 +129,7 @@ final class EmbeddingSearcher {
             this.tops = tops;
             this.accepted = accepted;
             this.scores = new float[queries.size()][BLOCK_ROWS];
-            this.anyRowFilter = queries.stream().anyMatch(KnnQuery::hasRowFilter);
+            this.anyRowFilter = queries.stream().anyMatch(EmbeddingSearcher::hasRowFilter);
         }
 
         @Override
@@ -155,7 +173,7 @@ final class EmbeddingSearcher {
                     byte[] key = null;
                     for (int i = 0; i < queries.size(); i++) {
                         KnnQuery kq = queries.get(i);
-                        if (kq.hasRowFilter()) {
+                        if (hasRowFilter(kq)) {
                             float c = conf.get(VectorLayout.FLOAT_LE, 4L * r);
                             long t = ts.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 8L * r);
                             if (kq.keyPrefix() != null && key == null) {
@@ -207,5 +225,11 @@ final class EmbeddingSearcher {
             }
             return true;
         }
+    }
+
+    /** Whether {@code q} filters rows by confidence, timestamp or key prefix. */
+    private static boolean hasRowFilter(KnnQuery q) {
+        return q.minConfidence() != Float.NEGATIVE_INFINITY || q.fromTimestamp() != Long.MIN_VALUE
+                || q.toTimestamp() != Long.MAX_VALUE || q.keyPrefix() != null;
     }
 }

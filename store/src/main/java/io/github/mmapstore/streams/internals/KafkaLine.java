@@ -1,4 +1,4 @@
-package io.github.mmapstore.streams;
+package io.github.mmapstore.streams.internals;
 
 import io.github.mmapstore.engine.ReadIsolation;
 import java.io.IOException;
@@ -45,8 +45,9 @@ import org.slf4j.LoggerFactory;
  * 4.4's transactional state stores (KIP-892) and the isolation level of Interactive Queries, neither of
  * which 4.3 has. A line MmapStore does not know fails the store's initialisation with one line naming the
  * supported ones, instead of a {@code NoSuchMethodError} in the middle of a commit.
+ * <p>Internal machinery, public for {@code MmapEmbeddingStore}; not API.
  */
-abstract sealed class KafkaLine permits KafkaLine.Kafka43, KafkaLine.Kafka44 {
+public abstract sealed class KafkaLine permits KafkaLine.Kafka43, KafkaLine.Kafka44 {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaLine.class);
     static final String SUPPORTED = "4.3.x and 4.4.x";
     /** Where the Kafka Streams jar records its own version. */
@@ -340,8 +341,11 @@ abstract sealed class KafkaLine permits KafkaLine.Kafka43, KafkaLine.Kafka44 {
         StoreQueryUtils.updatePosition(position, context);
     }
 
-    /** Whether a query bounded by {@code bound} may be answered at {@code position} for {@code partition}. */
-    boolean isPermitted(Position position, PositionBound bound, int partition) {
+    /**
+     * Whether a query bounded by {@code bound} may be answered at {@code position} for {@code partition}.
+     * Internal machinery, public for {@code MmapEmbeddingStore}; not API.
+     */
+    public boolean isPermitted(Position position, PositionBound bound, int partition) {
         return StoreQueryUtils.isPermitted(position, bound, partition);
     }
 

@@ -1,4 +1,4 @@
-package io.github.mmapstore.streams;
+package io.github.mmapstore.streams.internals;
 
 import java.io.File;
 import java.util.Map;
@@ -12,11 +12,14 @@ import org.apache.kafka.streams.processor.StateStoreContext;
 import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 
-/** A StateStoreContext that forwards everything, so tests can observe single calls. */
-class DelegatingContext implements StateStoreContext {
+/**
+ * A StateStoreContext that forwards everything, so tests can observe single calls. Public for the
+ * embedding store's tests in {@code io.github.mmapstore.streams}.
+ */
+public class DelegatingContext implements StateStoreContext {
     private final StateStoreContext inner;
 
-    DelegatingContext(StateStoreContext inner) {
+    public DelegatingContext(StateStoreContext inner) {
         this.inner = inner;
     }
 

@@ -1,4 +1,4 @@
-package io.github.mmapstore.streams;
+package io.github.mmapstore.streams.internals;
 
 import java.util.NoSuchElementException;
 import org.apache.kafka.common.utils.Bytes;

@@ -1,6 +1,7 @@
-package io.github.mmapstore.streams;
+package io.github.mmapstore.streams.internals;
 
 import io.github.mmapstore.engine.CorruptionException;
+import io.github.mmapstore.streams.MmapCompaction;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.Map;

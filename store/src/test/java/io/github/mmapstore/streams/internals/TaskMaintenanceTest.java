@@ -1,8 +1,9 @@
-package io.github.mmapstore.streams;
+package io.github.mmapstore.streams.internals;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.mmapstore.streams.MmapStores;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -167,7 +168,7 @@ class TaskMaintenanceTest {
      * which would otherwise write into the state directory while the test's clean-up deletes it.
      */
     private static void closeQuietly(TopologyTestDriver driver) {
-        StoreCore core = MmapCompaction.coreOf(driver.getAllStateStores().get("counts"));
+        StoreCore core = StoreCore.coreOf(driver.getAllStateStores().get("counts"));
         try {
             driver.close();
         } catch (RuntimeException reportedAgain) {

@@ -1,4 +1,4 @@
-package io.github.mmapstore.streams;
+package io.github.mmapstore.streams.internals;
 
 import io.github.mmapstore.engine.CorruptionException;
 import io.github.mmapstore.engine.EngineClosedException;
@@ -12,6 +12,8 @@ import io.github.mmapstore.engine.OpenReport;
 import io.github.mmapstore.engine.ReadIsolation;
 import io.github.mmapstore.engine.StoreEngine;
 import io.github.mmapstore.engine.StoreLockedException;
+import io.github.mmapstore.streams.MmapCompaction;
+import io.github.mmapstore.streams.MmapStoreConfig;
 import java.io.File;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,6 +36,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.query.Position;
 import org.apache.kafka.streams.query.QueryConfig;
 import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.internals.WrappedStateStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,8 +54,9 @@ import org.slf4j.LoggerFactory;
  * commits the store after every transaction, and what was written after the last commit never survives a
  * crash or a close without commit; otherwise, under exactly-once, the store commits itself at transaction
  * boundaries ({@link TransactionWatcher}).
+ * <p>Internal machinery, public for {@code MmapCompaction} and {@code MmapEmbeddingStore}; not API.
  */
-final class StoreCore {
+public final class StoreCore {
     private static final Logger LOG = LoggerFactory.getLogger(StoreCore.class);
     private static final String CONSISTENCY_ENABLED = "__iq.consistency.offset.vector.enabled__";
 
@@ -138,6 +142,30 @@ final class StoreCore {
         this.lazy = true;
     }
 
+    /**
+     * The MmapStore under Kafka's wrappers (metering, caching, logging, read-write decorators), or null.
+     * Internal machinery, public for {@link MmapCompaction}; not API.
+     */
+    public static StoreCore coreOf(StateStore store) {
+        StateStore s = store;
+        while (true) {
+            if (s instanceof MmapKeyValueStore kv) {
+                return kv.core();
+            }
+            if (s instanceof SegmentedStoreFacade f) {
+                return f.bytesStore().core();
+            }
+            if (s instanceof MmapSegmentedBytesStore b) {
+                return b.core();
+            }
+            if (s instanceof WrappedStateStore<?, ?, ?> w) {
+                s = w.wrapped();
+            } else {
+                return null;
+            }
+        }
+    }
+
     /** Where a store keeps its files, below the task directory. */
     static File storeDirectory(StateStoreContext context, String name) {
         return new File(new File(context.stateDir(), "mmapstore"), name);
@@ -150,7 +178,7 @@ final class StoreCore {
         this.kafka = KafkaLine.current();
         this.context = context;
         this.config = MmapStoreConfig.from(context.appConfigsWithPrefix(MmapStoreConfig.PREFIX));
-        this.pacer = config.pacer(config.compactionBudget());
+        this.pacer = CompactionPacer.of(config, config.compactionBudget());
         File dir = storeDirectory(context, name);
         Object consistency = context.appConfigs().get(CONSISTENCY_ENABLED);
         this.consistencyEnabled = consistency != null && Boolean.parseBoolean(consistency.toString());
@@ -431,21 +459,29 @@ final class StoreCore {
     private int lastAppliedPartition = -1;
     private Long lastAppliedOffset;
 
-    Position position() {
+    /** Internal machinery, public for {@code MmapEmbeddingStore}; not API. */
+    public Position position() {
         return position;
     }
 
-    /** The position a query at {@code isolation} is answered at: the live one, or the last commit's. */
-    Position position(ReadIsolation isolation) {
+    /**
+     * The position a query at {@code isolation} is answered at: the live one, or the last commit's.
+     * Internal machinery, public for {@code MmapEmbeddingStore}; not API.
+     */
+    public Position position(ReadIsolation isolation) {
         return isolation == ReadIsolation.COMMITTED ? committedPosition : position;
     }
 
-    /** The isolation an IQv2 query asks for (always the latest state on Kafka 4.3). */
-    ReadIsolation isolation(QueryConfig config) {
+    /**
+     * The isolation an IQv2 query asks for (always the latest state on Kafka 4.3).
+     * Internal machinery, public for {@code MmapEmbeddingStore}; not API.
+     */
+    public ReadIsolation isolation(QueryConfig config) {
         return kafka == null ? ReadIsolation.LATEST : kafka.isolation(config);
     }
 
-    KafkaLine kafka() {
+    /** Internal machinery, public for {@code MmapEmbeddingStore}; not API. */
+    public KafkaLine kafka() {
         return kafka;
     }
 
@@ -459,7 +495,8 @@ final class StoreCore {
         return transactional && open && e != null ? e.uncommittedBytes() : 0;
     }
 
-    StateStoreContext context() {
+    /** Internal machinery, public for {@code MmapEmbeddingStore}; not API. */
+    public StateStoreContext context() {
         return context;
     }
 
@@ -547,12 +584,13 @@ final class StoreCore {
     /**
      * One compaction step from a punctuation, paced from {@code base}; from now on commits leave
      * compaction of this store to the punctuator.
+     * <p>Internal machinery, public for {@code MmapCompaction}; not API.
      */
-    void punctuatedCompactionStep(Duration base) {
+    public void punctuatedCompactionStep(Duration base) {
         if (!punctuated || punctuationPacer == null || !punctuationBase.equals(base)) {
             punctuated = true;
             punctuationBase = base;
-            punctuationPacer = config.pacer(base);
+            punctuationPacer = CompactionPacer.of(config, base);
         }
         compactStep(punctuationPacer);
     }
@@ -664,8 +702,11 @@ final class StoreCore {
         return open;
     }
 
-    /** Whether the engine is open now (a lazily opened store may not have opened it yet). */
-    boolean engineOpen() {
+    /**
+     * Whether the engine is open now (a lazily opened store may not have opened it yet).
+     * Internal machinery, public for {@code MmapCompaction}; not API.
+     */
+    public boolean engineOpen() {
         return open && engine != null;
     }
 
@@ -713,8 +754,11 @@ final class StoreCore {
         }
     }
 
-    /** The open engine, or Kafka's exception for a closed store. */
-    StoreEngine engine() {
+    /**
+     * The open engine, or Kafka's exception for a closed store.
+     * Internal machinery, public for {@code MmapEmbeddingStore}; not API.
+     */
+    public StoreEngine engine() {
         StoreEngine e = engine;
         if (e == null && open && lazy) {
             synchronized (this) {
@@ -730,8 +774,11 @@ final class StoreCore {
         return e;
     }
 
-    /** Kafka's exception for an engine failure during {@code action}. */
-    RuntimeException translate(String action, EngineException ex) {
+    /**
+     * Kafka's exception for an engine failure during {@code action}.
+     * Internal machinery, public for {@code MmapEmbeddingStore}; not API.
+     */
+    public RuntimeException translate(String action, EngineException ex) {
         CorruptionException damage = ex instanceof CorruptionException c ? c
                 : ex instanceof EngineClosedException && ex.getCause() instanceof CorruptionException c ? c : null;
         if (damage != null && open && maintenance != null && maintenance.onTaskThreadNow()) {

@@ -1,5 +1,6 @@
-package io.github.mmapstore.streams;
+package io.github.mmapstore.streams.internals;
 
+import io.github.mmapstore.streams.MmapStoreConfig;
 import java.time.Duration;
 
 /**
@@ -72,6 +73,12 @@ final class CompactionPacer {
     private long accountedAt = Long.MIN_VALUE;
     /** Whether slices ran since the last step: the writes are paying, the step need not catch up. */
     private boolean slicedSinceStep;
+
+    /** The pacer of one store's compaction steps under {@code config}. */
+    static CompactionPacer of(MmapStoreConfig config, Duration base) {
+        return new CompactionPacer(base, config.compactionIdleBudget().compareTo(base) < 0 ? base : config.compactionIdleBudget(),
+                config.compactionIdleAfter(), config.compactionBusyWrites());
+    }
 
     CompactionPacer(Duration base, Duration idleBudget, Duration idleAfter, long busyWrites) {
         if (base.isNegative() || idleBudget.isNegative() || idleAfter.isNegative()) {

@@ -1,4 +1,4 @@
-package io.github.mmapstore.streams;
+package io.github.mmapstore.streams.internals;
 
 import java.util.Objects;
 import org.apache.kafka.common.utils.Bytes;
@@ -17,7 +17,8 @@ public class MmapKeyValueBytesStoreSupplier implements KeyValueBytesStoreSupplie
     private final String name;
     private final Format format;
 
-    MmapKeyValueBytesStoreSupplier(String name, Format format) {
+    /** Internal machinery, public for {@code MmapStores}; not API. */
+    public MmapKeyValueBytesStoreSupplier(String name, Format format) {
         this.name = Objects.requireNonNull(name, "name cannot be null");
         this.format = Objects.requireNonNull(format, "format cannot be null");
     }
@@ -53,9 +54,11 @@ public class MmapKeyValueBytesStoreSupplier implements KeyValueBytesStoreSupplie
     /**
      * The headers variant also carries Kafka's {@link HeadersBytesStoreSupplier} marker: the DSL picks the
      * headers-aware store builder only for suppliers that have it.
+     * <p>Internal machinery, public for {@code MmapStores}; not API.
      */
-    static final class WithHeaders extends MmapKeyValueBytesStoreSupplier implements HeadersBytesStoreSupplier {
-        WithHeaders(String name) {
+    public static final class WithHeaders extends MmapKeyValueBytesStoreSupplier implements HeadersBytesStoreSupplier {
+        /** Internal machinery, public for {@code MmapStores}; not API. */
+        public WithHeaders(String name) {
             super(name, Format.HEADERS);
         }
     }

@@ -1,4 +1,4 @@
-package io.github.mmapstore.streams;
+package io.github.mmapstore.streams.internals;
 
 import org.apache.kafka.streams.state.TimestampedBytesStore;
 

@@ -1,4 +1,4 @@
-package io.github.mmapstore.streams;
+package io.github.mmapstore.streams.internals;
 
 import java.util.Objects;
 import org.apache.kafka.common.utils.Bytes;
@@ -16,7 +16,8 @@ public class MmapSessionBytesStoreSupplier implements SessionBytesStoreSupplier 
     private final long retentionPeriod;
     private final boolean timeOrdered;
 
-    MmapSessionBytesStoreSupplier(String name, long retentionPeriod, boolean timeOrdered) {
+    /** Internal machinery, public for {@code MmapStores}; not API. */
+    public MmapSessionBytesStoreSupplier(String name, long retentionPeriod, boolean timeOrdered) {
         this.name = Objects.requireNonNull(name, "name cannot be null");
         this.retentionPeriod = retentionPeriod;
         this.timeOrdered = timeOrdered;
@@ -60,9 +61,13 @@ public class MmapSessionBytesStoreSupplier implements SessionBytesStoreSupplier 
                 + ", timeOrdered=" + timeOrdered + "}";
     }
 
-    /** The headers variant carries Kafka's marker: the DSL picks the headers-aware builder only for suppliers that have it. */
-    static final class WithHeaders extends MmapSessionBytesStoreSupplier implements HeadersBytesStoreSupplier {
-        WithHeaders(String name, long retentionPeriod, boolean timeOrdered) {
+    /**
+     * The headers variant carries Kafka's marker: the DSL picks the headers-aware builder only for suppliers that have it.
+     * Internal machinery, public for {@code MmapStores}; not API.
+     */
+    public static final class WithHeaders extends MmapSessionBytesStoreSupplier implements HeadersBytesStoreSupplier {
+        /** Internal machinery, public for {@code MmapStores}; not API. */
+        public WithHeaders(String name, long retentionPeriod, boolean timeOrdered) {
             super(name, retentionPeriod, timeOrdered);
         }
     }

@@ -1,8 +1,11 @@
-package io.github.mmapstore.streams;
+package io.github.mmapstore.streams.internals;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.mmapstore.streams.MmapCompaction;
+import io.github.mmapstore.streams.MmapStoreConfig;
+import io.github.mmapstore.streams.MmapStores;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -78,7 +81,7 @@ class MmapCompactionTest {
             }
             // The memtable written out and waited for, so that the commit below checkpoints its segment
             // (a commit does not wait for a flush in flight).
-            MmapCompaction.coreOf(store).engine().flush();
+            StoreCore.coreOf(store).engine().flush();
             store.commit(Map.of());
         }
     }
@@ -166,8 +169,8 @@ class MmapCompactionTest {
         store.close();
         open(Map.of());
         AtomicLong now = new AtomicLong(0);
-        MmapCompaction.coreOf(store).clock(now::get);
-        assertThat(MmapCompaction.coreOf(store).engine().compactionDebt()).as("a merge is due").isGreaterThanOrEqualTo(0);
+        StoreCore.coreOf(store).clock(now::get);
+        assertThat(StoreCore.coreOf(store).engine().compactionDebt()).as("a merge is due").isGreaterThanOrEqualTo(0);
         double pending = gauge("mmapstore-pending-compaction-bytes");
         for (int i = 0; i < 64 * 200; i++) {
             now.addAndGet(MS); // a millisecond of writing between two writes: half of it is owed to compaction
@@ -185,7 +188,7 @@ class MmapCompactionTest {
     void idleStoreGetsTheIdleBudget() {
         open(Map.of("mmapstore.compaction.idle.budget.ms", "50", "mmapstore.compaction.idle.after.ms", "1000"));
         AtomicLong now = new AtomicLong(0);
-        MmapCompaction.coreOf(store).clock(now::get);
+        StoreCore.coreOf(store).clock(now::get);
         var punctuator = MmapCompaction.punctuator(context, Duration.ofMillis(4), "counts");
         store.put(key(1), new byte[1]);
         punctuator.punctuate(0);
@@ -210,7 +213,7 @@ class MmapCompactionTest {
         rocks.init(context.getStateStoreContext(), rocks);
         context.addStateStore(rocks);
         MmapCompaction.punctuator(context, Duration.ofMillis(1), "plain", "counts").punctuate(0);
-        assertThat(MmapCompaction.coreOf(rocks)).isNull();
+        assertThat(StoreCore.coreOf(rocks)).isNull();
         assertThatThrownBy(() -> MmapCompaction.punctuator(context, Duration.ofMillis(1), "missing").punctuate(0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("missing");
         assertThatThrownBy(() -> MmapCompaction.schedule(context, Duration.ZERO, Duration.ofMillis(1), "counts"))

@@ -1,7 +1,8 @@
-package io.github.mmapstore.streams;
+package io.github.mmapstore.streams.internals;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.mmapstore.streams.MmapStores;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package io.github.mmapstore.streams;
+package io.github.mmapstore.streams.internals;
 
 import java.util.Collections;
 import java.util.Map;

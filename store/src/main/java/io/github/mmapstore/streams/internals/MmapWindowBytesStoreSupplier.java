@@ -1,4 +1,4 @@
-package io.github.mmapstore.streams;
+package io.github.mmapstore.streams.internals;
 
 import java.util.Objects;
 import org.apache.kafka.common.utils.Bytes;
@@ -21,7 +21,8 @@ public class MmapWindowBytesStoreSupplier implements WindowBytesStoreSupplier {
     private final boolean timeOrdered;
     private boolean keyRangeInTimeOrder;
 
-    MmapWindowBytesStoreSupplier(String name, long retentionPeriod, long segmentInterval, long windowSize,
+    /** Internal machinery, public for {@code MmapStores}; not API. */
+    public MmapWindowBytesStoreSupplier(String name, long retentionPeriod, long segmentInterval, long windowSize,
                                  boolean retainDuplicates, MmapKeyValueBytesStoreSupplier.Format format, boolean timeOrdered) {
         this.name = Objects.requireNonNull(name, "name cannot be null");
         this.retentionPeriod = retentionPeriod;
@@ -32,14 +33,17 @@ public class MmapWindowBytesStoreSupplier implements WindowBytesStoreSupplier {
         this.timeOrdered = timeOrdered;
     }
 
-    /** For the DSL's non-sliding emit-on-window-close stores: key-range fetches in time order, as Kafka's. */
-    MmapWindowBytesStoreSupplier withKeyRangeInTimeOrder() {
+    /**
+     * For the DSL's non-sliding emit-on-window-close stores: key-range fetches in time order, as Kafka's.
+     * Internal machinery, public for {@code MmapDslStoreSuppliers}; not API.
+     */
+    public MmapWindowBytesStoreSupplier withKeyRangeInTimeOrder() {
         this.keyRangeInTimeOrder = timeOrdered;
         return this;
     }
 
-    /** Kafka's default segment interval for a retention period. */
-    static long defaultSegmentInterval(long retentionMs) {
+    /** Kafka's default segment interval for a retention period. Internal machinery, public for {@code MmapStores}; not API. */
+    public static long defaultSegmentInterval(long retentionMs) {
         return Math.max(retentionMs / 2L, 60_000L);
     }
 
@@ -104,9 +108,13 @@ public class MmapWindowBytesStoreSupplier implements WindowBytesStoreSupplier {
                 + ", retainDuplicates=" + retainDuplicates + ", format=" + format + ", timeOrdered=" + timeOrdered + "}";
     }
 
-    /** The headers variant carries Kafka's marker: the DSL picks the headers-aware builder only for suppliers that have it. */
-    static final class WithHeaders extends MmapWindowBytesStoreSupplier implements HeadersBytesStoreSupplier {
-        WithHeaders(String name, long retentionPeriod, long segmentInterval, long windowSize, boolean retainDuplicates,
+    /**
+     * The headers variant carries Kafka's marker: the DSL picks the headers-aware builder only for suppliers that have it.
+     * Internal machinery, public for {@code MmapStores}; not API.
+     */
+    public static final class WithHeaders extends MmapWindowBytesStoreSupplier implements HeadersBytesStoreSupplier {
+        /** Internal machinery, public for {@code MmapStores}; not API. */
+        public WithHeaders(String name, long retentionPeriod, long segmentInterval, long windowSize, boolean retainDuplicates,
                     boolean timeOrdered) {
             super(name, retentionPeriod, segmentInterval, windowSize, retainDuplicates,
                     MmapKeyValueBytesStoreSupplier.Format.HEADERS, timeOrdered);

@@ -1,4 +1,4 @@
-package io.github.mmapstore.streams;
+package io.github.mmapstore.streams.internals;
 
 import org.apache.kafka.streams.query.Position;
 import org.apache.kafka.streams.query.PositionBound;
@@ -6,14 +6,15 @@ import org.apache.kafka.streams.query.Query;
 import org.apache.kafka.streams.query.QueryConfig;
 import org.apache.kafka.streams.query.QueryResult;
 import org.apache.kafka.streams.state.HeadersBytesStore;
+import org.apache.kafka.streams.state.TimestampedBytesStore;
 
 /**
- * A session store of aggregates with headers ({@code [varint size][headers][aggregate]}). Like Kafka's
- * {@code RocksDBSessionStoreWithHeaders}, it answers no IQv2 query type itself.
+ * A window store of values with headers ({@code [varint size][headers][8-byte timestamp][value]}). Like
+ * Kafka's {@code RocksDBTimestampedWindowStoreWithHeaders}, it answers no IQv2 query type itself.
  */
-public class MmapSessionStoreWithHeaders extends MmapSessionStore implements HeadersBytesStore {
-    public MmapSessionStoreWithHeaders(MmapSegmentedBytesStore bytesStore) {
-        super(bytesStore);
+public class MmapTimestampedWindowStoreWithHeaders extends MmapWindowStore implements TimestampedBytesStore, HeadersBytesStore {
+    public MmapTimestampedWindowStoreWithHeaders(MmapSegmentedBytesStore bytesStore, boolean retainDuplicates, long windowSize) {
+        super(bytesStore, retainDuplicates, windowSize);
     }
 
     /**

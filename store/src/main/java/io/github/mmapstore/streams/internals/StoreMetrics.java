@@ -1,4 +1,4 @@
-package io.github.mmapstore.streams;
+package io.github.mmapstore.streams.internals;
 
 import io.github.mmapstore.engine.EngineStats;
 import io.github.mmapstore.engine.StoreEngine;
