@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
@@ -59,7 +60,11 @@ import org.junit.jupiter.params.provider.CsvSource;
 class UncommittedBytesIT {
     static final int RECORDS = 4096;
     static final int VALUE_BYTES = 1024;
-    static final long LIMIT = 64 * 1024;
+    /**
+     * {@code statestore.uncommitted.max.bytes}: 64 KiB ({@code -Dit.uncommitted.limit=-1} turns Kafka's early commits off,
+     * which the flag-on cases must then detect as a failure).
+     */
+    static final long LIMIT = Long.getLong("it.uncommitted.limit", 64 * 1024);
     static final int MIN_EARLY_COMMITS = 10;
     static final AtomicLong PROCESSED_MMAP = new AtomicLong();
     static final AtomicLong PROCESSED_ROCKSDB = new AtomicLong();
@@ -128,6 +133,8 @@ class UncommittedBytesIT {
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toAbsolutePath().toString());
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 60_000);
+        // Kafka Streams refuses a commit interval longer than the transaction timeout (10 s by default under EOS)
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG), 120_000);
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
         p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0L);
         p.put(StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG, txn);
