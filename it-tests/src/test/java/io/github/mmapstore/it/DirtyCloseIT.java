@@ -90,18 +90,13 @@ class DirtyCloseIT {
     @BeforeAll
     void startCluster() throws Exception {
         System.out.println("dirty close seed=" + seed + " (replay with -Dit.dirty.seed=" + seed + ")");
-        cluster = KafkaCluster.start(1);
+        cluster = KafkaCluster.shared();
     }
 
     @AfterAll
-    void stopCluster() throws Exception {
-        try {
-            writeSummary();
-        } finally {
-            if (cluster != null) {
-                cluster.close();
-            }
-        }
+    void summary() throws Exception {
+        writeSummary();
+        // the shared cluster stays up for the next class (closed at JVM exit)
     }
 
     @ParameterizedTest(name = "{0} {1}")

@@ -75,29 +75,24 @@ class UncommittedBytesIT {
 
     @BeforeAll
     void startCluster() throws Exception {
-        cluster = KafkaCluster.start(1);
+        cluster = KafkaCluster.shared();
     }
 
     @AfterAll
-    void stopCluster() throws Exception {
-        try {
-            StringBuilder md = new StringBuilder("# Integration test summary: early commits on uncommitted bytes (KIP-892)\n\n");
-            md.append("- Kafka Streams ").append(ItSupport.kafkaVersion("streams")).append(", exactly_once_v2, one stream thread, ")
-                    .append(RECORDS).append(" records of ").append(VALUE_BYTES).append(" B under distinct keys into one store, ")
-                    .append("commit.interval.ms=60000, statestore.uncommitted.max.bytes=").append(LIMIT).append('\n');
-            md.append("- commits: `stream-thread-metrics` `commit-total` from RUNNING to the last record processed; committed: the group's"
-                    + " committed offset of the input at that moment\n\n");
-            md.append("| store | enable.transactional.statestores | processing ms | commits while processing | committed input offset | result |\n");
-            md.append("|---|---|---|---|---|---|\n");
-            rows.forEach(md::append);
-            Files.createDirectories(outDir);
-            Files.writeString(outDir.resolve("it-summary-uncommitted-bytes.md"), md);
-            System.out.println(md);
-        } finally {
-            if (cluster != null) {
-                cluster.close();
-            }
-        }
+    void writeSummary() throws Exception {
+        StringBuilder md = new StringBuilder("# Integration test summary: early commits on uncommitted bytes (KIP-892)\n\n");
+        md.append("- Kafka Streams ").append(ItSupport.kafkaVersion("streams")).append(", exactly_once_v2, one stream thread, ")
+                .append(RECORDS).append(" records of ").append(VALUE_BYTES).append(" B under distinct keys into one store, ")
+                .append("commit.interval.ms=60000, statestore.uncommitted.max.bytes=").append(LIMIT).append('\n');
+        md.append("- commits: `stream-thread-metrics` `commit-total` from RUNNING to the last record processed; committed: the group's"
+                + " committed offset of the input at that moment\n\n");
+        md.append("| store | enable.transactional.statestores | processing ms | commits while processing | committed input offset | result |\n");
+        md.append("|---|---|---|---|---|---|\n");
+        rows.forEach(md::append);
+        Files.createDirectories(outDir);
+        Files.writeString(outDir.resolve("it-summary-uncommitted-bytes.md"), md);
+        System.out.println(md);
+        // the shared cluster stays up for the next class (closed at JVM exit)
     }
 
     @ParameterizedTest(name = "{0} transactional={1}")
