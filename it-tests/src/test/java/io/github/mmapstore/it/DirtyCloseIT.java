@@ -218,7 +218,7 @@ class DirtyCloseIT {
             for (String line : Files.readAllLines(app.logFile)) {
                 Matcher m = CrashMatrixIT.WIPE_LINE.matcher(line);
                 if (m.find()) {
-                    r.corruptedWipes += m.group(1).split(",").length;
+                    r.corruptedWipes += m.group(1).split(",").length; // one line per handling of TaskCorruptedException
                 }
                 if (CrashMatrixIT.DIRTY_WIPE_LINE.matcher(line).find()) {
                     r.dirtyWipes++;
