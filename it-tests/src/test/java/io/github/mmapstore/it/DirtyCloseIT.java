@@ -131,9 +131,11 @@ class DirtyCloseIT {
                 "--state-dir", work.resolve("state").toAbsolutePath().toString(), "--store", storeKind,
                 "--guarantee", "exactly_once_v2", "--topics", prefix, "--commit-interval-ms", "1000",
                 "--txn", String.valueOf(txn), "--fail-on-seq", String.valueOf(r.failSeq),
-                // dynamic membership: the replacement thread (StreamThread-2, so another static member id) would
-                // otherwise wait out the dead thread's session (10 s) before the tasks come back
-                "--static", "false");
+                // the replacement thread (StreamThread-2: another member, static or not) joins at once, but the
+                // rebalance waits for the dead thread's member until its session expires: a short one (the broker of
+                // KafkaCluster allows sessions from 1 s)
+                "--static", "false", "--streams.consumer.session.timeout.ms", "2000",
+                "--streams.consumer.heartbeat.interval.ms", "500");
         long base = System.currentTimeMillis();
         ChildApp app = ChildApp.launch(work, 0, args);
         try (KafkaProducer<String, String> producer = ItSupport.producer(cluster)) {

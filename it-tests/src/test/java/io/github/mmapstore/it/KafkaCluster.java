@@ -54,6 +54,8 @@ final class KafkaCluster implements AutoCloseable {
                 .setConfigProp("transaction.state.log.min.isr", String.valueOf(Math.min(2, rf)))
                 .setConfigProp("transaction.state.log.num.partitions", "5")
                 .setConfigProp("group.initial.rebalance.delay.ms", "0")
+                // lets a test's application ask for a short session (DirtyCloseIT); the clients' default is 45 s
+                .setConfigProp("group.min.session.timeout.ms", "1000")
                 .setConfigProp("default.replication.factor", String.valueOf(rf))
                 .setConfigProp("min.insync.replicas", String.valueOf(Math.min(2, rf)))
                 .setConfigProp("auto.create.topics.enable", "false")
