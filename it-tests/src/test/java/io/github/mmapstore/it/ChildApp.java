@@ -213,5 +213,8 @@ final class ChildApp {
             logger.streams.level = info
             logger.mmap.name = io.github.mmapstore
             logger.mmap.level = info
+            # "Wiping state stores for ACTIVE task 0_1": a dirty close that wipes (EOS without transactional stores)
+            logger.task.name = org.apache.kafka.streams.processor.internals.StreamTask
+            logger.task.level = debug
             """;
 }

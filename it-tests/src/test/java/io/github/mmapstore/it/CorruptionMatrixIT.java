@@ -51,6 +51,11 @@ class CorruptionMatrixIT {
 
     private final int scenarios = Integer.getInteger("it.corruption.scenarios", 6);
     private final int chainLength = Integer.getInteger("it.corruption.chain", 9);
+    /**
+     * Kafka 4.4's transactional state stores per chain: {@code off}, {@code on}, or {@code alternate} (the default: even
+     * chains off, odd chains on). On Kafka 4.3, which has no such flag, every chain runs with it off.
+     */
+    private final String txnMode = System.getProperty("it.corruption.txn", "alternate").trim();
     private final long seed = seedProperty();
     private final Path outDir = Path.of(System.getProperty("it.summary.dir", "target"));
     private final List<Scenario> results = Collections.synchronizedList(new ArrayList<>());
@@ -66,6 +71,7 @@ class CorruptionMatrixIT {
     static final class Scenario {
         int index;
         int chain;
+        boolean txn;
         int run;
         StoreDamage.Kind kind;
         String task;
@@ -93,8 +99,8 @@ class CorruptionMatrixIT {
         }
 
         String line() {
-            return String.format("#%d chain %d run %d %s %s/%s [%s] %s -> detected=%s quarantined=%s kept=%s taskWiped=%s restore=%s otherFull=%d uncaught=%d running=%sms %s%s",
-                    index, chain, run, kind, task, store, before, damage, detectedAt, quarantined, quarantineKept, taskWiped,
+            return String.format("#%d chain %d%s run %d %s %s/%s [%s] %s -> detected=%s quarantined=%s kept=%s taskWiped=%s restore=%s otherFull=%d uncaught=%d running=%sms %s%s",
+                    index, chain, txn ? " (txn)" : "", run, kind, task, store, before, damage, detectedAt, quarantined, quarantineKept, taskWiped,
                     restoreOfDamaged, fullRestoresOther, uncaught,
                     msToRunning, ok() ? "OK" : "FAIL " + problems, firstUncaught.isEmpty() ? "" : " first-uncaught: " + firstUncaught);
         }
@@ -134,7 +140,21 @@ class CorruptionMatrixIT {
         assertThat(results).hasSize(scenarios);
     }
 
+    /** Whether chain {@code chain} runs with {@code enable.transactional.statestores=true}. */
+    private boolean txnChain(int chain) {
+        if (!CrashMatrixIT.kafkaHasTransactionalStores()) {
+            return false;
+        }
+        return switch (txnMode) {
+            case "on" -> true;
+            case "off" -> false;
+            case "alternate" -> chain % 2 == 1;
+            default -> throw new IllegalArgumentException("it.corruption.txn must be off, on or alternate: " + txnMode);
+        };
+    }
+
     private void runChain(int chain, int firstIndex, int n, List<StoreDamage.Kind> order) throws Exception {
+        boolean txn = txnChain(chain);
         String prefix = "t-corrupt-" + chain;
         String appId = "corrupt-" + chain;
         Path work = outDir.resolve("it-work").resolve("corruption-" + chain);
@@ -153,7 +173,8 @@ class CorruptionMatrixIT {
         List<String> args = List.of("--bootstrap", cluster.bootstrapServers(), "--app-id", appId,
                 "--state-dir", stateRoot.toString(), "--store", "mmap", "--guarantee", "exactly_once_v2",
                 "--topics", prefix, "--commit-interval-ms", "200",
-                "--mmapstore.memtable.bytes", "65536", "--mmapstore.compaction.trigger.segments", "2");
+                "--mmapstore.memtable.bytes", "65536", "--mmapstore.compaction.trigger.segments", "2",
+                "--txn", String.valueOf(txn));
         try (KafkaProducer<String, String> producer = ItSupport.producer(cluster)) {
             for (Map.Entry<String, String> e : profiles.entrySet()) {
                 producer.send(new ProducerRecord<>(prefix + "-profiles", null, baseTimestamp - 60_000, e.getKey(), e.getValue()));
@@ -180,6 +201,7 @@ class CorruptionMatrixIT {
                             Scenario s = new Scenario();
                             s.index = firstIndex + skipped;
                             s.chain = chain;
+                            s.txn = txn;
                             s.run = skipped;
                             s.kind = order.get(s.index % order.size());
                             s.damage = "not run (chain stopped)";
@@ -229,6 +251,7 @@ class CorruptionMatrixIT {
                 Scenario s = new Scenario();
                 s.index = firstIndex + run;
                 s.chain = chain;
+                s.txn = txn;
                 s.run = run;
                 s.kind = order.get(s.index % order.size());
                 s.killedIn = app.state();
@@ -309,6 +332,10 @@ class CorruptionMatrixIT {
                     if (m.find() && List.of(m.group(1).split(",\\s*")).contains(s.task)) {
                         s.taskWiped = true;
                     }
+                    java.util.regex.Matcher d = CrashMatrixIT.DIRTY_WIPE_LINE.matcher(line);
+                    if (d.find() && d.group(1).equals(s.task)) {
+                        s.taskWiped = true;
+                    }
                 }
             }
         }
@@ -344,6 +371,9 @@ class CorruptionMatrixIT {
                 .append("; EOS (exactly_once_v2); keys ").append(KEYS).append(", partitions ").append(PARTITIONS)
                 .append(", input ").append(BATCH).append(" records per scenario (first of a chain ").append(2 * BATCH)
                 .append("); mmapstore.memtable.bytes=65536, mmapstore.compaction.trigger.segments=2\n");
+        md.append("- Kafka Streams ").append(ItSupport.kafkaVersion("streams")).append("; enable.transactional.statestores per chain: `")
+                .append(txnMode).append("`").append(CrashMatrixIT.kafkaHasTransactionalStores() ? "" : " (off: this Kafka has no such flag)")
+                .append("; chains with it on are marked `txn`\n");
         md.append("- total wall time: ").append(seconds).append(" s\n");
         chainNotes.forEach(x -> md.append("- ").append(x).append('\n'));
         md.append("\n*Detected*: the store reported the damage when it opened (and quarantined it) or when a read hit it "
@@ -361,11 +391,15 @@ class CorruptionMatrixIT {
         for (Map.Entry<StoreDamage.Kind, List<Scenario>> e : byKind.entrySet()) {
             row(md, e.getKey().toString(), e.getValue());
         }
+        if (copy.stream().anyMatch(s -> s.txn)) {
+            row(md, "flag off", copy.stream().filter(s -> !s.txn).toList());
+            row(md, "flag on (txn)", copy.stream().filter(s -> s.txn).toList());
+        }
         row(md, "**all**", copy);
         md.append("\n## Scenarios\n\n| # | chain/run | damage | store | before | what was done | killed in | detected | quarantined (dir kept) | task wiped | restore of the damaged store | other full restores | uncaught | launch to RUNNING ms | launch to verified ms | result |\n");
         md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Scenario s : copy) {
-            md.append("| ").append(s.index).append(" | ").append(s.chain).append('/').append(s.run)
+            md.append("| ").append(s.index).append(" | ").append(s.chain).append(s.txn ? " txn" : "").append('/').append(s.run)
                     .append(" | ").append(s.kind).append(" | ").append(s.task).append('/').append(s.store)
                     .append(" | ").append(s.before).append(" | ").append(s.damage).append(" | ").append(s.killedIn)
                     .append(" | ").append(s.detectedAt)

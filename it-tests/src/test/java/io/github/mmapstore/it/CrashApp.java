@@ -60,6 +60,11 @@ import org.apache.kafka.streams.state.Stores;
 public final class CrashApp {
     static final String TAG = "@@";
     static final String[] STORES = {"profiles", "sums", "joined"};
+    /** Kafka 4.4's {@code StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG}, by name (4.3 has no such constant). */
+    static final String TRANSACTIONAL_STATE_STORES = "enable.transactional.statestores";
+    /** The input seq whose aggregation throws once ({@code --fail-on-seq}), or -1. */
+    private static volatile long failOnSeq = -1;
+    private static final java.util.concurrent.atomic.AtomicBoolean FAILED_ONCE = new java.util.concurrent.atomic.AtomicBoolean();
     /** The stores {@code dump} reads: those of the running topology. */
     private static String[] DUMP_STORES = STORES;
     private static final PrintStream OUT = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true,
@@ -112,6 +117,16 @@ public final class CrashApp {
         }
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), 1_000);
+        // --txn true: Kafka 4.4's transactional state stores (KIP-892). Set by its name, so that these sources
+        // also compile on Kafka 4.3, which does not know the setting (a scenario with the flag on is skipped there).
+        if (a.containsKey("txn")) {
+            p.put(TRANSACTIONAL_STATE_STORES, Boolean.toString(Boolean.parseBoolean(a.get("txn"))));
+        }
+        // --fail-on-seq N: the aggregation throws once (per JVM) when it meets input seq N; the uncaught-exception
+        // handler replaces the stream thread, so Kafka closes the thread's tasks dirty and revives them here.
+        if (a.containsKey("fail-on-seq")) {
+            failOnSeq = Long.parseLong(a.get("fail-on-seq"));
+        }
         for (Map.Entry<String, String> e : a.entrySet()) {
             if (e.getKey().startsWith("mmapstore.")) {
                 p.put(e.getKey(), e.getValue());
@@ -213,6 +228,11 @@ public final class CrashApp {
         String[] f = agg.split(",");
         int c = input.indexOf(':');
         long seq = Long.parseLong(input.substring(0, c));
+        if (seq == failOnSeq && FAILED_ONCE.compareAndSet(false, true)) {
+            // after the stores of this task were written in the open transaction (earlier records of it)
+            emit("PLANTED_FAILURE", seq, Thread.currentThread().getName());
+            throw new IllegalStateException("planted failure at input seq " + seq + " (--fail-on-seq)");
+        }
         long inc = Long.parseLong(input.substring(c + 1));
         return (Long.parseLong(f[0]) + 1) + "," + (Long.parseLong(f[1]) + inc) + "," + seq;
     }

@@ -24,6 +24,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -50,6 +51,10 @@ class CrashMatrixIT {
     static final int KEYS = 32;
     /** Kafka's handling of TaskCorruptedException: the listed tasks are closed dirty and their directories wiped. */
     static final Pattern WIPE_LINE = Pattern.compile("Detected the states of tasks \\[([^\\]]*)\\] are corrupted");
+    /** A dirty close that wipes the task (exactly-once without transactional stores; StreamTask's debug line). */
+    static final Pattern DIRTY_WIPE_LINE = Pattern.compile("Wiping state stores for ACTIVE task (\\d+_\\d+)");
+    /** The scenario suffix of Kafka 4.4's transactional state stores ({@code enable.transactional.statestores=true}). */
+    static final String TXN = "txn";
 
     private final int killsPerScenario = Integer.getInteger("it.crash.kills", 3);
     private final int records = Integer.getInteger("it.crash.records", 6000);
@@ -83,25 +88,41 @@ class CrashMatrixIT {
     }
 
     /**
-     * The store kinds and guarantees to run: all four unless {@code it.crash.scenarios} names some, as
-     * comma-separated {@code store/guarantee} pairs (e.g. {@code mmap/exactly_once_v2,rocksdb/exactly_once_v2}).
+     * The scenarios to run, as {@code store/guarantee[/txn]}: all eight unless {@code it.crash.scenarios} names
+     * some, comma-separated (e.g. {@code mmap/exactly_once_v2,rocksdb/exactly_once_v2/txn}). {@code /txn} runs
+     * with Kafka 4.4's {@code enable.transactional.statestores=true}; without it the flag is off (Kafka's
+     * default, and the only behaviour of 4.3, where the {@code txn} scenarios are skipped).
      */
     static Stream<String[]> scenarios() {
-        Stream<String[]> all = Stream.of(
-                new String[] {"mmap", "exactly_once_v2"},
-                new String[] {"rocksdb", "exactly_once_v2"},
-                new String[] {"mmap", "at_least_once"},
-                new String[] {"rocksdb", "at_least_once"});
+        List<String[]> all = new ArrayList<>();
+        for (String txn : new String[] {"", TXN}) {
+            for (String guarantee : new String[] {"exactly_once_v2", "at_least_once"}) {
+                for (String store : new String[] {"mmap", "rocksdb"}) {
+                    all.add(new String[] {store, guarantee, txn});
+                }
+            }
+        }
         String chosen = System.getProperty("it.crash.scenarios", "").trim();
         if (chosen.isEmpty()) {
-            return all;
+            return all.stream();
         }
         List<String> names = List.of(chosen.split("\\s*,\\s*"));
-        List<String[]> picked = all.filter(sc -> names.contains(sc[0] + "/" + sc[1])).toList();
+        List<String[]> picked = all.stream().filter(sc -> names.contains(scenarioName(sc[0], sc[1], sc[2]))).toList();
         if (picked.size() != names.size()) {
-            throw new IllegalArgumentException("it.crash.scenarios=" + chosen + ": each must be one of mmap|rocksdb / exactly_once_v2|at_least_once");
+            throw new IllegalArgumentException("it.crash.scenarios=" + chosen
+                    + ": each must be one of mmap|rocksdb / exactly_once_v2|at_least_once, optionally followed by /txn");
         }
         return picked.stream();
+    }
+
+    static String scenarioName(String store, String guarantee, String txn) {
+        return store + "/" + guarantee + (txn.isEmpty() ? "" : "/" + txn);
+    }
+
+    /** Whether the Kafka Streams on the class path has transactional state stores (4.4 on; 4.3 does not). */
+    static boolean kafkaHasTransactionalStores() {
+        String v = ItSupport.kafkaVersion("streams");
+        return !v.startsWith("4.3.") && !v.startsWith("4.2.") && !v.equals("unknown");
     }
 
     // ---- one scenario ---------------------------------------------------------------------------
@@ -117,6 +138,11 @@ class CrashMatrixIT {
         final List<String[]> restores = new ArrayList<>(); // store, topic, partition, start, end, total
         int wipedTasks;
         final Set<String> wipedTaskIds = new java.util.TreeSet<>();
+        /**
+         * "Wiping state stores" lines: a task closed dirty and wiped (exactly-once without transactional stores), also
+         * the way Kafka wipes a corrupted task, so a task in both counts once ({@link #wipedTaskIds}).
+         */
+        int dirtyWipes;
         final List<String> uncaught = new ArrayList<>();
         int exitCode;
     }
@@ -124,6 +150,7 @@ class CrashMatrixIT {
     static final class ScenarioResult {
         String store;
         String guarantee;
+        boolean txn;
         long seed;
         int kills;
         final List<RunStats> runs = new ArrayList<>();
@@ -137,7 +164,7 @@ class CrashMatrixIT {
         long seconds;
 
         String name() {
-            return store + "/" + (guarantee.startsWith("exactly") ? "EOS" : "ALOS");
+            return store + "/" + (guarantee.startsWith("exactly") ? "EOS" : "ALOS") + (txn ? "/txn" : "");
         }
 
         boolean eos() {
@@ -145,18 +172,23 @@ class CrashMatrixIT {
         }
     }
 
-    @ParameterizedTest(name = "{0} {1}")
+    @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource("scenarios")
-    void crashAndRecover(String storeKind, String guarantee) throws Exception {
+    void crashAndRecover(String storeKind, String guarantee, String txnFlag) throws Exception {
+        boolean txn = txnFlag.equals(TXN);
+        Assumptions.assumeTrue(!txn || kafkaHasTransactionalStores(), "Kafka Streams " + ItSupport.kafkaVersion("streams")
+                + " has no transactional state stores (enable.transactional.statestores is 4.4's)");
         long t0 = System.nanoTime();
         ScenarioResult r = new ScenarioResult();
         r.store = storeKind;
         r.guarantee = guarantee;
+        r.txn = txn;
         r.seed = seed;
         r.kills = killsPerScenario;
         results.add(r);
         boolean eos = guarantee.startsWith("exactly");
-        String sc = storeKind + "-" + (eos ? "eos" : "alos");
+        // the flag-off names are those of before the flag existed (same topics, app ids and seeds)
+        String sc = storeKind + "-" + (eos ? "eos" : "alos") + (txn ? "-txn" : "");
         String prefix = "t-" + sc;
         String appId = "crash-" + sc;
         Path work = outDir.resolve("it-work").resolve(sc);
@@ -210,7 +242,7 @@ class CrashMatrixIT {
             Random killRandom = new Random(scenarioSeed * 31 + 7);
             List<String> args = List.of("--bootstrap", cluster.bootstrapServers(), "--app-id", appId,
                     "--state-dir", work.resolve("state").toAbsolutePath().toString(), "--store", storeKind,
-                    "--guarantee", guarantee, "--topics", prefix, "--commit-interval-ms", "200");
+                    "--guarantee", guarantee, "--topics", prefix, "--commit-interval-ms", "200", "--txn", String.valueOf(txn));
             for (int run = 0; run < killsPerScenario; run++) {
                 ChildApp app = ChildApp.launch(work, run, args);
                 RunStats rs = new RunStats();
@@ -306,10 +338,18 @@ class CrashMatrixIT {
         }
         if (Files.exists(app.logFile)) {
             try (Stream<String> lines = Files.lines(app.logFile)) {
-                lines.map(WIPE_LINE::matcher).filter(java.util.regex.Matcher::find).forEach(m -> {
-                    for (String t : m.group(1).split(",")) {
-                        rs.wipedTasks++;
-                        rs.wipedTaskIds.add(t.trim());
+                lines.forEach(line -> {
+                    java.util.regex.Matcher m = WIPE_LINE.matcher(line);
+                    if (m.find()) {
+                        for (String t : m.group(1).split(",")) {
+                            rs.wipedTasks++;
+                            rs.wipedTaskIds.add(t.trim());
+                        }
+                    }
+                    java.util.regex.Matcher d = DIRTY_WIPE_LINE.matcher(line);
+                    if (d.find()) {
+                        rs.dirtyWipes++;
+                        rs.wipedTaskIds.add(d.group(1).trim());
                     }
                 });
             }
@@ -444,7 +484,8 @@ class CrashMatrixIT {
         for (RunStats rs : r.runs) {
             sb.append("  run ").append(rs.run).append(": running after ").append(rs.msToRunning).append(" ms")
                     .append(rs.killPhase == null ? ", final" : ", killed in " + rs.killPhase + " (exit " + rs.exitCode + ")")
-                    .append(", tasks wiped ").append(rs.wipedTasks).append('\n');
+                    .append(", tasks wiped ").append(rs.wipedTaskIds.size()).append(rs.wipedTaskIds.isEmpty() ? "" : " " + rs.wipedTaskIds)
+                    .append(", restored ").append(rs.restores.stream().mapToLong(x -> ItSupport.leadingLong(x[5])).sum()).append(" records\n");
             for (String[] x : rs.restores) {
                 sb.append("    restore ").append(x[0]).append(' ').append(x[1]).append('-').append(x[2])
                         .append(" from ").append(x[3]).append(" to ").append(x[4]).append(": ").append(x[5]).append(" records")
@@ -475,13 +516,16 @@ class CrashMatrixIT {
                 + " caching off; commit.interval.ms=200; one stream thread\n");
         md.append("- Kafka Streams ").append(ItSupport.kafkaVersion("streams")).append(" (clients and broker ")
                 .append(ItSupport.kafkaVersion("clients")).append("), scenarios: ")
-                .append(scenarios().map(sc -> sc[0] + "/" + sc[1]).toList()).append('\n');
+                .append(scenarios().map(sc -> scenarioName(sc[0], sc[1], sc[2])).toList()).append('\n');
+        md.append("- `/txn`: Kafka 4.4's `enable.transactional.statestores=true` (KIP-892: Kafka commits every store after each"
+                + " transaction and does not wipe a task closed dirty); the other scenarios run with it off (Kafka's default)\n");
         md.append("- total wall time: ").append(seconds).append(" s\n\n");
         md.append("A *full restore* is a restore after a kill that starts at offset 0 of a non-empty changelog partition; "
                 + "*tasks wiped* counts the tasks Kafka closed dirty and wiped on a TaskCorruptedException (\"Detected the states of tasks [..] are corrupted\"), "
-                + "each wipe forcing a full restore of all of that task's stores.\n\n");
-        md.append("| scenario | kills | kill phases | full restores (store-partitions) | restarts with a full restore | tail restores | records restored (total / max per restart) | tasks wiped | launch to RUNNING ms (median / max) | launch to last restore end ms (median / max) | outputs / expected | lost | duplicates | join / store problems | result |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + "each wipe forcing a full restore of all of that task's stores (a dirty close that wipes a task, \"Wiping state stores\", counts too; "
+                + "each task counts once per restart).\n\n");
+        md.append("| scenario | kills | kill phases | full restores (store-partitions) | restarts with a full restore | tail restores | records restored (total / max per restart) | records restored per restart | tasks wiped | launch to RUNNING ms (median / max) | launch to last restore end ms (median / max) | outputs / expected | lost | duplicates | join / store problems | result |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         List<ScenarioResult> copy;
         synchronized (results) {
             copy = new ArrayList<>(results);
@@ -496,7 +540,9 @@ class CrashMatrixIT {
             long tail = after.stream().flatMap(rs -> rs.restores.stream()).filter(x -> Long.parseLong(x[3]) > 0).count();
             long restored = after.stream().flatMap(rs -> rs.restores.stream())
                     .mapToLong(x -> ItSupport.leadingLong(x[5])).sum();
-            int wipes = after.stream().mapToInt(rs -> rs.wipedTasks).sum();
+            int wipes = after.stream().mapToInt(rs -> rs.wipedTaskIds.size()).sum();
+            List<Long> perRestart = after.stream()
+                    .map(rs -> rs.restores.stream().mapToLong(x -> ItSupport.leadingLong(x[5])).sum()).toList();
             List<Long> times = after.stream().map(rs -> rs.msToRunning).filter(x -> x != null).sorted().toList();
             List<Long> restoredTimes = after.stream().map(rs -> rs.msToRestored).filter(x -> x != null).sorted().toList();
             long maxPerRestart = after.stream().mapToLong(rs -> rs.restores.stream().mapToLong(x -> ItSupport.leadingLong(x[5])).sum())
@@ -517,6 +563,7 @@ class CrashMatrixIT {
                     .append(" | ").append(restartsWithFull).append(" / ").append(after.size())
                     .append(" | ").append(tail)
                     .append(" | ").append(restored).append(" / ").append(maxPerRestart)
+                    .append(" | ").append(perRestart)
                     .append(" | ").append(wipes)
                     .append(" | ").append(times.isEmpty() ? "-" : times.get(times.size() / 2) + " / " + times.get(times.size() - 1))
                     .append(" | ").append(restoredTimes.isEmpty() ? "-"

@@ -19,6 +19,28 @@ final class KafkaCluster implements AutoCloseable {
         this.brokers = brokers;
     }
 
+    private static KafkaCluster shared;
+
+    /**
+     * One single-broker cluster for the test classes of this JVM that ask for it (Surefire runs the test classes in one
+     * forked JVM): starting and stopping a cluster costs about 15 s on 2 cores. Closed when the JVM exits; its users
+     * keep apart by topic names and application ids.
+     */
+    static synchronized KafkaCluster shared() throws Exception {
+        if (shared == null) {
+            KafkaCluster c = start(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    c.kit.close();
+                } catch (Exception e) {
+                    // exiting anyway
+                }
+            }, "shared-kafka-cluster-close"));
+            shared = c;
+        }
+        return shared;
+    }
+
     static KafkaCluster start(int brokers) throws Exception {
         short rf = (short) Math.min(3, brokers);
         KafkaClusterTestKit.Builder b = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
@@ -32,6 +54,8 @@ final class KafkaCluster implements AutoCloseable {
                 .setConfigProp("transaction.state.log.min.isr", String.valueOf(Math.min(2, rf)))
                 .setConfigProp("transaction.state.log.num.partitions", "5")
                 .setConfigProp("group.initial.rebalance.delay.ms", "0")
+                // lets a test's application ask for a short session (DirtyCloseIT); the clients' default is 45 s
+                .setConfigProp("group.min.session.timeout.ms", "1000")
                 .setConfigProp("default.replication.factor", String.valueOf(rf))
                 .setConfigProp("min.insync.replicas", String.valueOf(Math.min(2, rf)))
                 .setConfigProp("auto.create.topics.enable", "false")
