@@ -17,7 +17,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -58,12 +57,6 @@ class CheckpointRestartIT {
     }
 
     @Test
-    @Disabled("MmapStore bug, found 2026-12-07 by this test (seed -643200169165035303: all 4 tasks wiped, 12 full restores, "
-            + "5162 records restored vs 436 with the flag on) and the crash matrix (seed 6935284642187181154, mmap/EOS): without "
-            + "transactional stores a store written only in its task's first transaction (CrashApp's profiles table) never commits "
-            + "again (TransactionWatcher commits a store only before a write), so it never has a durable checkpoint; after a kill -9 "
-            + "it opens with no committed offset while the task directory is not empty and Kafka wipes the whole task "
-            + "(\"State store profiles did not find checkpoint offsets while stores are not empty\"), restoring all its stores in full")
     void killAfterCheckpointsReplaysOnlyTheTailWithoutTransactionalStores() throws Exception {
         run(false);
     }

@@ -7,8 +7,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 
 /**
  * The commit path of one store, in both of its durability modes: what a commit does, when the memtable
@@ -44,8 +42,17 @@ final class CommitPath {
     private final WriteAheadLog wal;
     private Compactor compactor;
 
-    /** A memtable being written out in the background, or null. */
-    private Future<Frozen> flushing;
+    /**
+     * A memtable is being written out in the background, or null. The flusher installs what it wrote itself,
+     * under the engine's monitor, so that a checkpoint lands when its files are synced, not at the writer's
+     * next call (an idle store's last checkpoint would wait for a write otherwise); whoever waits for it
+     * waits on the monitor ({@link Object#wait()}), which lets the flusher in.
+     */
+    private Object flushing;
+    /** What a background flush failed with, for the writer's next call; null when nothing failed. */
+    private Throwable flushFailure;
+    /** Set when the engine is abandoned: a flush that lands afterwards is not installed. */
+    private boolean abandoned;
 
     /**
      * What a flush wrote: the frozen memtable's state as of {@code commitSeq} (the last commit when it
@@ -199,7 +206,27 @@ final class CommitPath {
         if (!commitAheadOfCheckpoint()) {
             return false;
         }
+        if (checkpointMetadata == null && vs.lastCommitMetadata != null) {
+            // the first commit with metadata (a new store, or one rebuilt): durable at once, so that a crash
+            // soon after opens at it instead of at nothing (and its owner need not rebuild it all)
+            return true;
+        }
         return System.nanoTime() - lastCheckpointNanos >= config.checkpointIntervalMillis() * 1_000_000L;
+    }
+
+    /** Without a log: a checkpoint at the last commit if one is due by the interval (an idle store's timer). */
+    void checkpointIfDue() {
+        if (wal != null) {
+            return;
+        }
+        poll();
+        if (checkpointDue()) {
+            try {
+                checkpointNow();
+            } catch (IOException e) {
+                throw engine.fail(new EngineIOException("checkpoint failed in " + dir, e));
+            }
+        }
     }
 
     /** Without a log: a checkpoint at the last commit now (its manifest is written in the background). */
@@ -250,52 +277,106 @@ final class CommitPath {
         vs.install(new Memtable(m.keyCount()));
         FaultInjector faults = config.faults();
         Path rotatedLog = rotated;
-        flushing = Flusher.submit(() -> {
-            if (rotatedLog != null && config.fsync()) {
-                // Synced here, off the writer's thread, so that the commit that depends on it finds nothing
-                // left to write back (its own sync of it then costs next to nothing).
-                try (FileChannel ch = FileChannel.open(rotatedLog, StandardOpenOption.WRITE)) {
-                    ch.force(true);
-                }
-            }
-            List<Segment> committedPart = asOfCommit
-                    ? MemtableFlush.write(dir, vs.fileNumbers::getAndIncrement, m, MemtableFlush.visibleAt(c), below,
-                            config.partitioned(), config.columns(), config.fsync())
-                    : List.of();
-            List<Segment> laterPart = List.of();
+        Object token = new Object();
+        flushing = token;
+        Flusher.submit(() -> {
+            Frozen written;
             try {
-                if (sinceCommit) {
-                    List<Segment> under = new ArrayList<>(committedPart);
-                    under.addAll(below);
-                    laterPart = MemtableFlush.write(dir, vs.fileNumbers::getAndIncrement, m, MemtableFlush.newerThan(c),
-                            under, config.partitioned(), config.columns(), config.fsync());
+                written = writeFrozen(rotatedLog, m, c, meta, at, asOfCommit, sinceCommit, below, faults);
+            } catch (Throwable t) {
+                synchronized (engine) {
+                    flushFailure = t;
+                    flushing = null;
+                    engine.notifyAll();
                 }
-                faults.at(FaultInjector.Point.FLUSH_AFTER_SEGMENT_WRITTEN);
-            } catch (IOException | RuntimeException e) {
-                for (Segment s : committedPart) {
-                    s.markObsolete();
-                    s.release();
-                }
-                for (Segment s : laterPart) {
-                    s.markObsolete();
-                    s.release();
-                }
-                throw e;
+                return null;
             }
-            return new Frozen(committedPart, laterPart, c, meta, at);
+            synchronized (engine) {
+                try {
+                    if (abandoned) {
+                        for (Segment seg : written.all()) {
+                            seg.release(); // never installed: the next open deletes the file (no manifest names it)
+                        }
+                    } else {
+                        install(written);
+                    }
+                } catch (Throwable t) {
+                    flushFailure = t;
+                } finally {
+                    flushing = null;
+                    engine.notifyAll();
+                }
+            }
+            return null;
         });
     }
 
-    /** Installs a finished background flush, if there is one, without waiting; reports a failed manifest write. */
+    /** The flusher's part of a freeze: the frozen memtable's files, written and synced. */
+    private Frozen writeFrozen(Path rotatedLog, Memtable m, long c, byte[] meta, long at, boolean asOfCommit,
+                               boolean sinceCommit, List<Segment> below, FaultInjector faults) throws IOException {
+        if (rotatedLog != null && config.fsync()) {
+            // Synced here, off the writer's thread, so that the commit that depends on it finds nothing
+            // left to write back (its own sync of it then costs next to nothing).
+            try (FileChannel ch = FileChannel.open(rotatedLog, StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+        }
+        List<Segment> committedPart = asOfCommit
+                ? MemtableFlush.write(dir, vs.fileNumbers::getAndIncrement, m, MemtableFlush.visibleAt(c), below,
+                        config.partitioned(), config.columns(), config.fsync())
+                : List.of();
+        List<Segment> laterPart = List.of();
+        try {
+            if (sinceCommit) {
+                List<Segment> under = new ArrayList<>(committedPart);
+                under.addAll(below);
+                laterPart = MemtableFlush.write(dir, vs.fileNumbers::getAndIncrement, m, MemtableFlush.newerThan(c),
+                        under, config.partitioned(), config.columns(), config.fsync());
+            }
+            faults.at(FaultInjector.Point.FLUSH_AFTER_SEGMENT_WRITTEN);
+        } catch (IOException | RuntimeException e) {
+            for (Segment s : committedPart) {
+                s.markObsolete();
+                s.release();
+            }
+            for (Segment s : laterPart) {
+                s.markObsolete();
+                s.release();
+            }
+            throw e;
+        }
+        return new Frozen(committedPart, laterPart, c, meta, at);
+    }
+
+    /** Reports what failed in the background since the last call: a flush, or a manifest write. */
     void poll() {
-        if (flushing != null && flushing.isDone()) {
-            awaitFlush();
+        if (flushFailure != null) {
+            rethrowFlushFailure();
         }
         try {
             vs.manifests.rethrowFailure();
         } catch (IOException e) {
             throw engine.fail(new EngineIOException("checkpoint failed in " + dir, e));
         }
+    }
+
+    /** Throws (once) what a background flush failed with; a failure there fails the engine as one here would. */
+    private void rethrowFlushFailure() {
+        Throwable cause = flushFailure;
+        flushFailure = null;
+        if (cause instanceof IOException io) {
+            throw engine.fail(new EngineIOException("flush failed in " + dir, io));
+        }
+        if (cause instanceof RuntimeException re) {
+            if (re instanceof EngineException ee) {
+                engine.fail(ee);
+            }
+            throw re;
+        }
+        if (cause instanceof Error err) {
+            throw err;
+        }
+        throw engine.fail(new EngineException("flush failed in " + dir, cause));
     }
 
     boolean flushing() {
@@ -308,32 +389,28 @@ final class CommitPath {
      * failed flush on this thread would.
      */
     void awaitFlush() {
-        Future<Frozen> f = flushing;
-        if (f == null) {
-            return;
+        waitForFlusher();
+        if (flushFailure != null) {
+            rethrowFlushFailure();
         }
-        Frozen written;
+    }
+
+    /** Waits (on the engine's monitor, which the caller holds) until no flush is in flight. */
+    private void waitForFlusher() {
+        boolean interrupted = false;
         try {
-            written = f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new EngineException("interrupted while waiting for a memtable flush in " + dir, e);
-        } catch (ExecutionException e) {
-            flushing = null;
-            Throwable cause = e.getCause();
-            if (cause instanceof IOException io) {
-                throw engine.fail(new EngineIOException("flush failed in " + dir, io));
-            }
-            if (cause instanceof RuntimeException re) {
-                if (re instanceof EngineException ee) {
-                    engine.fail(ee);
+            while (flushing != null) {
+                try {
+                    engine.wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
                 }
-                throw re;
             }
-            throw engine.fail(new EngineException("flush failed in " + dir, cause));
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
-        flushing = null;
-        install(written);
     }
 
     private void install(Frozen f) {
@@ -532,17 +609,9 @@ final class CommitPath {
      * files), queued manifests are dropped. Nothing writes into the directory after this returns.
      */
     void abandon() {
-        Future<Frozen> f = flushing;
-        flushing = null;
-        if (f != null) {
-            try {
-                for (Segment s : f.get().all()) {
-                    s.release(); // never installed: the next open deletes the file (no manifest names it)
-                }
-            } catch (Exception e) {
-                // the flush failed: nothing to release
-            }
-        }
+        abandoned = true;
+        waitForFlusher(); // the flusher sees `abandoned` and lets its files go
+        flushFailure = null;
         vs.manifests.abandon();
     }
 

@@ -362,6 +362,16 @@ public final class StoreEngine implements AutoCloseable {
         commitPath.requestCheckpoint();
     }
 
+    /**
+     * Without a log: takes a checkpoint at the last commit if one is due by
+     * {@link EngineConfig#checkpointIntervalMillis()} (commits look by themselves; a store that gets no more
+     * commits is looked at by its owner's timer). With a log it does nothing.
+     */
+    public synchronized void checkpointIfDue() {
+        checkWritable();
+        commitPath.checkpointIfDue();
+    }
+
     /** Key and value bytes written since the last commit (constant time). */
     public long uncommittedBytes() {
         return commitPath.uncommittedBytes();

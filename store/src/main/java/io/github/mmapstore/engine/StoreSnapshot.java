@@ -323,6 +323,14 @@ public final class StoreSnapshot implements AutoCloseable {
     }
 
     /** The first log file the store still needs; 0 for a store without a log. */
+    /**
+     * The format version of this store's manifest: 2 for a store with a log, 3 for one without (see
+     * {@code Manifest}); {@link #MANIFEST_FORMAT_VERSION} is the newest this build reads.
+     */
+    public int manifestFormatVersion() {
+        return logStart == Manifest.NO_LOG ? Manifest.FORMAT_VERSION : Manifest.LOGGED_FORMAT_VERSION;
+    }
+
     public long logStart() {
         return logStart;
     }

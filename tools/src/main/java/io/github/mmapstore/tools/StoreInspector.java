@@ -104,7 +104,7 @@ final class StoreInspector {
         StoreReport.ManifestInfo manifest = new StoreReport.ManifestInfo(s.manifestBytes(), s.nextFileNumber(), s.manifestSeq(),
                 s.lastSeq(), s.logStart(), s.commitInLog());
         return new StoreReport(store,
-                new StoreReport.Versions(StoreSnapshot.MANIFEST_FORMAT_VERSION, StoreSnapshot.SEGMENT_FORMAT_VERSION,
+                new StoreReport.Versions(s.manifestFormatVersion(), StoreSnapshot.SEGMENT_FORMAT_VERSION,
                         StoreSnapshot.LOG_FORMAT_VERSION),
                 manifest, KafkaCommit.decode(s.commitMetadata()), segRows, logRows, s.logTailKeys(),
                 live.logTail().rows(), live.logTail().bytes(), embedding, partitioned, rows, live.rows(), live.bytes(),

@@ -322,14 +322,57 @@ public final class StoreCore {
             return;
         }
         long commits = watcher.poll();
+        writtenSincePoll = true; // the write this call precedes
         if (commits == seenCommits) {
             return;
         }
         boolean first = seenCommits < 0;
         seenCommits = commits;
-        if (first) {
+        if (!first) {
+            selfCommit();
+        }
+    }
+
+    /** A write (or the one about to be made) since the watcher was last polled: see {@link #maintenanceTick}. */
+    private boolean writtenSincePoll;
+
+    /**
+     * The task's maintenance punctuation, for durability: a store not written since the watcher was last
+     * polled commits itself when Kafka committed a transaction since (everything it holds was written
+     * before that poll, so that transaction covers it), as a write would have made it; then its last
+     * commit is checkpointed if the checkpoint interval has passed. Without this a store written only
+     * now and then (a table updated in its task's first transaction) would stay at an old checkpoint, or
+     * none, and Kafka would wipe its task after a crash.
+     */
+    void maintenanceTick() {
+        StoreEngine e = engine;
+        if (!open || e == null) {
             return;
         }
+        if (watcher != null) {
+            boolean idle = !writtenSincePoll;
+            long commits = watcher.poll();
+            writtenSincePoll = false;
+            if (commits != seenCommits) {
+                boolean usable = idle && seenCommits >= 0;
+                seenCommits = commits;
+                if (usable) {
+                    selfCommit();
+                }
+            }
+        }
+        try {
+            e.checkpointIfDue();
+        } catch (EngineException ex) {
+            throw translate("checkpointing", ex);
+        }
+    }
+
+    /**
+     * Commits the store with the changelog offset of its last record, right after Kafka committed a
+     * transaction that holds every write the store has (see {@link #beforeWrite}, {@link #maintenanceTick}).
+     */
+    private void selfCommit() {
         long now = System.currentTimeMillis();
         if (now - lastSelfCheckpointMs < config.eosCheckpointInterval().toMillis()) {
             return;
@@ -536,6 +579,7 @@ public final class StoreCore {
      */
     void commit(Map<TopicPartition, Long> changelogOffsets) {
         Objects.requireNonNull(changelogOffsets, "changelogOffsets cannot be null");
+        boolean afterRestore = restoredBytesSinceCheckpoint > 0;
         Map<TopicPartition, Long> next;
         if (changelogOffsets.isEmpty()) {
             next = new HashMap<>();
@@ -553,7 +597,20 @@ public final class StoreCore {
         // The commit's compaction step runs before the next write: a commit is a mark on the stream thread
         // (Kafka 4.4 commits every transactional store after each transaction), never a merge.
         stepDue = true;
+        if (afterRestore && System.currentTimeMillis() - lastRestoreCheckpointMs >= 1000) {
+            // Kafka commits a restoring store periodically and when the restore ends: what was restored is
+            // made durable then (at most once a second), so that a crash soon after replays only what came later
+            lastRestoreCheckpointMs = System.currentTimeMillis();
+            restoredBytesSinceCheckpoint = 0;
+            try {
+                engine().checkpoint();
+            } catch (EngineException ex) {
+                throw translate("checkpointing", ex);
+            }
+        }
     }
+
+    private long lastRestoreCheckpointMs;
 
     /**
      * One compaction step, paced from {@code mmapstore.compaction.budget.ms} (see {@link CompactionPacer}),

@@ -132,6 +132,7 @@ final class TaskMaintenance {
             }
         }
         for (StoreCore store : stores) {
+            store.maintenanceTick();
             store.maintenanceCompactionStep();
         }
     }
