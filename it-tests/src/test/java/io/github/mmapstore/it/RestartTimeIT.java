@@ -92,16 +92,29 @@ class RestartTimeIT {
         return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
     }
 
+    /**
+     * {@code mmap} and {@code rocksdb} run with Kafka 4.4's transactional state stores off (Kafka's default:
+     * after a kill -9 under exactly-once Kafka wipes RocksDB's task directory and restores it in full), the
+     * {@code -txn} variants with them on (no wipe: RocksDB replays since its last memtable flush).
+     */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"mmap", "rocksdb"})
-    void restartAfterKillUnderEos(String storeKind) throws Exception {
+    @ValueSource(strings = {"mmap", "rocksdb", "mmap-txn", "rocksdb-txn"})
+    void restartAfterKillUnderEos(String variant) throws Exception {
         Assumptions.assumeTrue(enabled, "restart-time test runs only with -Prestart-time (-Dit.restart.enabled=true)");
-        String appId = "restart-" + storeKind;
-        Path work = outDir.resolve("it-work").resolve("restart-" + storeKind);
+        boolean txn = variant.endsWith("-txn");
+        Assumptions.assumeTrue(!txn || CrashMatrixIT.kafkaHasTransactionalStores(), "Kafka Streams "
+                + ItSupport.kafkaVersion("streams") + " has no transactional state stores");
+        Assumptions.assumeTrue(selected(variant), "not in it.restart.stores");
+        String storeKind = txn ? variant.substring(0, variant.length() - 4) : variant;
+        String appId = "restart-" + variant;
+        Path work = outDir.resolve("it-work").resolve("restart-" + variant);
         ItSupport.deleteRecursively(work);
-        List<String> args = List.of("--bootstrap", cluster.bootstrapServers(), "--app-id", appId,
+        List<String> args = new ArrayList<>(List.of("--bootstrap", cluster.bootstrapServers(), "--app-id", appId,
                 "--state-dir", work.resolve("state").toAbsolutePath().toString(), "--store", storeKind,
-                "--guarantee", "exactly_once_v2", "--topics", PREFIX, "--topology", "bulk", "--commit-interval-ms", "200");
+                "--guarantee", "exactly_once_v2", "--topics", PREFIX, "--topology", "bulk", "--commit-interval-ms", "200"));
+        if (txn) {
+            args.addAll(List.of("--txn", "true"));
+        }
         List<String> jvm = List.of("-Xmx1g");
         long t0 = System.nanoTime();
         ChildApp app = ChildApp.launch(work, 0, args, jvm);
@@ -171,17 +184,51 @@ class RestartTimeIT {
                 ItSupport.waitConsumed(cluster, appId, List.of(PREFIX + "-input"), PARTITIONS, Duration.ofMinutes(10));
             }
             app.stop(120_000);
+            // End to end restore from the broker: the local state deleted, as on a new machine, and a relaunch
+            // restores every store in full (what a wipe costs, measured alone).
+            ItSupport.deleteRecursively(work.resolve("state"));
+            run++;
+            app = ChildApp.launch(work, run, args, jvm);
+            ChildApp.Event running = app.awaitState("RUNNING", 1_800_000);
+            assertThat(running).as("full restore RUNNING").isNotNull();
+            long fullMs = app.millisSinceLaunch(running);
+            long fullRecords = 0;
+            long firstStart = Long.MAX_VALUE;
+            long lastEnd = -1;
+            for (ChildApp.Event e : app.events) {
+                if (e.type().equals("RESTORE_START")) {
+                    firstStart = Math.min(firstStart, app.millisSinceLaunch(e));
+                }
+                if (e.type().equals("RESTORE_END")) {
+                    fullRecords += Long.parseLong(e.field(3));
+                    lastEnd = Math.max(lastEnd, app.millisSinceLaunch(e));
+                }
+            }
+            long restoreMs = lastEnd - firstStart;
+            det.append("  full restore (state deleted): RUNNING after ").append(fullMs).append(" ms, ").append(fullRecords)
+                    .append(" records restored in ").append(restoreMs).append(" ms (first restore start to last end)\n");
+            fullRestore.put(variant, new long[] {fullMs, fullRecords, restoreMs});
+            app.stop(120_000);
         } finally {
             if (app.process.isAlive()) {
                 app.kill();
             }
         }
         details.add(det.toString());
-        rows.add("| " + storeKind + " | " + keys + " | " + (stateBytes >> 20) + " | " + loadSeconds + " | " + toRunning + " | "
+        rows.add("| " + variant + " | " + keys + " | " + (stateBytes >> 20) + " | " + loadSeconds + " | " + toRunning + " | "
                 + ItSupport.median(toRunning) + " | " + toRestored + " | " + restoredRecords + " |");
-        medians.put(storeKind, ItSupport.median(toRunning));
+        medians.put(variant, ItSupport.median(toRunning));
         ItSupport.deleteRecursively(work.resolve("state"));
     }
+
+    /** {@code it.restart.stores}: the variants to run, comma-separated (default all). */
+    private static boolean selected(String variant) {
+        String chosen = System.getProperty("it.restart.stores", "").trim();
+        return chosen.isEmpty() || List.of(chosen.split(",")).contains(variant);
+    }
+
+    /** Per variant: launch to RUNNING after the state was deleted, records restored, restore time (ms). */
+    private final java.util.Map<String, long[]> fullRestore = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** The 1-, 5- and 15-minute load averages (other work on the machine slows both stores, RocksDB's CPU-bound restore most). */
     private static String loadAverage() {
@@ -207,6 +254,7 @@ class RestartTimeIT {
 
     private void writeSummary() throws IOException {
         StringBuilder md = new StringBuilder("# Integration test summary: restart time after kill -9 under EOS\n\n");
+        md.append("- Kafka ").append(ItSupport.kafkaVersion("streams")).append("\n");
         md.append("- input: ").append(keys).append(" distinct keys x ").append(VALUE_BYTES).append(" B values (")
                 .append(bytes >> 20).append(" MiB), ").append(PARTITIONS).append(" partitions, produced in ").append(produceSeconds)
                 .append(" s; one logged key-value store (`bulk` = table of the input), exactly_once_v2, commit.interval.ms=200, 1 broker\n");
@@ -215,10 +263,36 @@ class RestartTimeIT {
         md.append("| store | keys | state on disk MiB | initial load s | launch to RUNNING ms (each kill) | median ms | launch to last restore end ms | records restored |\n");
         md.append("|---|---|---|---|---|---|---|---|\n");
         rows.forEach(r -> md.append(r).append('\n'));
-        Long mmap = medians.get("mmap");
-        Long rocks = medians.get("rocksdb");
-        if (mmap != null && rocks != null && mmap > 0) {
-            md.append(String.format(java.util.Locale.ROOT, "%nMedian launch to RUNNING: RocksDB / MmapStore = %.1fx (target >= 10x).%n", (double) rocks / mmap));
+        for (String[] pair : new String[][] {{"rocksdb", "mmap", "RocksDB, transactional stores off (wiped after each kill)", "10"},
+                {"rocksdb-txn", "mmap-txn", "RocksDB, transactional stores on (no wipe)", "2"},
+                {"rocksdb", "mmap-txn", "RocksDB off vs MmapStore on", "10"},
+                {"rocksdb-txn", "mmap", "RocksDB on vs MmapStore off", "2"}}) {
+            Long rocks = medians.get(pair[0]);
+            Long mmap = medians.get(pair[1]);
+            if (mmap != null && rocks != null && mmap > 0) {
+                md.append(String.format(java.util.Locale.ROOT, "%nMedian launch to RUNNING, %s: %s / %s = %.1fx (target >= %sx).%n",
+                        pair[2], pair[0], pair[1], (double) rocks / mmap, pair[3]));
+            }
+        }
+        if (!fullRestore.isEmpty()) {
+            md.append("\n## End-to-end restore from the broker (local state deleted, relaunch)\n\n")
+                    .append("| variant | launch to RUNNING ms | records restored | restore ms | records/s |\n|---|---:|---:|---:|---:|\n");
+            for (var e : new java.util.TreeMap<>(fullRestore).entrySet()) {
+                long[] f = e.getValue();
+                md.append(String.format(java.util.Locale.ROOT, "| %s | %,d | %,d | %,d | %,.0f |%n", e.getKey(), f[0], f[1], f[2],
+                        f[2] > 0 ? f[1] * 1000.0 / f[2] : Double.NaN));
+            }
+            long[] m = fullRestore.get("mmap");
+            long[] r = fullRestore.get("rocksdb");
+            if (m != null && r != null && m[2] > 0 && r[2] > 0) {
+                md.append(String.format(java.util.Locale.ROOT, "%nRestore throughput, MmapStore / RocksDB (flag off) = %.2fx (target >= 2x).%n",
+                        (m[1] * 1.0 / m[2]) / (r[1] * 1.0 / r[2])));
+            }
+            long[] rt = fullRestore.get("rocksdb-txn");
+            if (m != null && rt != null && m[2] > 0 && rt[2] > 0) {
+                md.append(String.format(java.util.Locale.ROOT, "Restore throughput, MmapStore / RocksDB (flag on) = %.2fx.%n",
+                        (m[1] * 1.0 / m[2]) / (rt[1] * 1.0 / rt[2])));
+            }
         }
         md.append("\n- machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores, load average at the end ")
                 .append(loadAverage()).append('\n');
