@@ -54,7 +54,7 @@ class PlainStoreUnderDslTableRangeQueryTest {
             TestInputTopic<String, String> in = driver.createInputTopic("input", new StringSerializer(), new StringSerializer());
             in.pipeInput("a", "1");
             in.pipeInput("b", "2");
-            StateStore store = driver.getStateStore("plain");
+            StateStore store = driver.getAllStateStores().get("plain");
 
             // a key query works on both lines (the adapter converts the value, no iterator involved)
             QueryResult<?> key = store.query(KeyQuery.withKey("a"), PositionBound.unbounded(), new QueryConfig(false));

@@ -663,9 +663,11 @@ public class MmapSegmentedBytesStore implements SegmentedBytesStore {
         private final byte tag;
         private KeyValueIterator<Bytes, byte[]> current;
         /**
-         * The one state every segment's range is read from, taken with the list of time segments (when the
-         * fetch is made), so that an iterator read after a commit never mixes two commits; null when there
-         * is nothing to read (no segment, or a closed store).
+         * The one state every segment's range is read from. A committed read takes it with the list of time
+         * segments (when the fetch is made), so that an iterator read after a commit never mixes two commits.
+         * A latest read takes it at its first use, as Kafka's segmented stores open their segments' iterators
+         * (Kafka's conformance suite expects an iterator to see writes made between the fetch and its first
+         * {@code next()}). Null before it is taken, or when there is nothing to read.
          */
         private EngineSnapshot snapshot;
         private boolean closed;
@@ -677,14 +679,18 @@ public class MmapSegmentedBytesStore implements SegmentedBytesStore {
             this.to = to;
             this.forward = forward;
             this.tag = tag;
-            if (!segmentIds.isEmpty()) {
-                try {
-                    snapshot = core.trackSnapshot(core.engine().snapshot(isolation));
-                } catch (InvalidStateStoreException | EngineClosedException ex) {
-                    closed = true; // a store closed under the fetch: nothing to read, as Kafka's segmented stores
-                } catch (EngineException ex) {
-                    throw core.translate("reading from", ex);
-                }
+            if (!segmentIds.isEmpty() && isolation == ReadIsolation.COMMITTED) {
+                takeSnapshot();
+            }
+        }
+
+        private void takeSnapshot() {
+            try {
+                snapshot = core.trackSnapshot(core.engine().snapshot(isolation));
+            } catch (InvalidStateStoreException | EngineClosedException ex) {
+                closed = true; // a store closed under the fetch: nothing to read, as Kafka's segmented stores
+            } catch (EngineException ex) {
+                throw core.translate("reading from", ex);
             }
         }
 
@@ -707,6 +713,9 @@ public class MmapSegmentedBytesStore implements SegmentedBytesStore {
             UnaryOperator<byte[]> mapper = tag == TAG_TIME
                     ? k -> timeIndex.fromIndexKey(stripPrefix(k))
                     : MmapSegmentedBytesStore.this::stripPrefix;
+            if (snapshot == null && !closed) {
+                takeSnapshot();
+            }
             try {
                 if (snapshot == null) {
                     throw new InvalidStateStoreException("Store " + name + " is currently closed");
