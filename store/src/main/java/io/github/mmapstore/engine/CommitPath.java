@@ -292,6 +292,7 @@ final class CommitPath {
                 return null;
             }
             synchronized (engine) {
+                flushing = null; // before the install, which may start the next checkpoint's flush
                 try {
                     if (abandoned) {
                         for (Segment seg : written.all()) {
@@ -303,7 +304,6 @@ final class CommitPath {
                 } catch (Throwable t) {
                     flushFailure = t;
                 } finally {
-                    flushing = null;
                     engine.notifyAll();
                 }
             }
@@ -439,6 +439,8 @@ final class CommitPath {
         }
         flushes++;
         if (wal == null) {
+            // named before any merge of pending files: a merge of files on both sides of this checkpoint's
+            // commit would carry rows it must name into a file it cannot
             try {
                 checkpointAt(f.commitSeq(), f.metadata());
             } catch (IOException e) {
@@ -446,6 +448,15 @@ final class CommitPath {
             }
         }
         compactor.afterFlush();
+        if (wal == null && checkpointDue()) {
+            // a commit made while this flush was in flight took no checkpoint (commits never wait): if one is
+            // due, it is taken now, so that the last commit does not wait for a later one to become durable
+            try {
+                checkpointNow();
+            } catch (IOException e) {
+                throw engine.fail(new EngineIOException("checkpoint failed in " + dir, e));
+            }
+        }
     }
 
     // =============================================================================================
