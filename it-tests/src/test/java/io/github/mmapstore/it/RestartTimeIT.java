@@ -184,6 +184,33 @@ class RestartTimeIT {
                 ItSupport.waitConsumed(cluster, appId, List.of(PREFIX + "-input"), PARTITIONS, Duration.ofMinutes(10));
             }
             app.stop(120_000);
+            // A kill in the middle of a full restore (local state deleted first): MmapStore checkpoints what it
+            // restored (every mmapstore.restore.commit.bytes and every full memtable), so the relaunch resumes
+            // near where the kill stopped it; RocksDB with transactional stores off is wiped and starts again.
+            ItSupport.deleteRecursively(work.resolve("state"));
+            run++;
+            app = ChildApp.launch(work, run, args, jvm);
+            ChildApp.Event restoring = app.await(e -> e.type().equals("RESTORE_START"), 600_000);
+            assertThat(restoring).as("restore started").isNotNull();
+            Thread.sleep(restoreKillDelayMs);
+            boolean stillRestoring = app.events.stream().noneMatch(e -> e.type().equals("STATE") && e.field(1).equals("RUNNING"));
+            app.kill();
+            run++;
+            app = ChildApp.launch(work, run, args, jvm);
+            assertThat(app.awaitState("RUNNING", 1_800_000)).as("relaunch after a kill mid-restore RUNNING").isNotNull();
+            long resumedFrom = 0;
+            long changelogEnd = 0;
+            for (ChildApp.Event e : app.events) {
+                if (e.type().equals("RESTORE_START")) {
+                    resumedFrom += Long.parseLong(e.field(3));
+                    changelogEnd += Long.parseLong(e.field(4));
+                }
+            }
+            det.append("  kill ").append(restoreKillDelayMs).append(" ms into a full restore").append(stillRestoring ? "" : " (it had ended)")
+                    .append(": the relaunch restored from offsets summing to ").append(resumedFrom).append(" of ").append(changelogEnd)
+                    .append(" (").append(changelogEnd > 0 ? 100 * resumedFrom / changelogEnd : 0).append(" % skipped)\n");
+            midRestore.put(variant, new long[] {resumedFrom, changelogEnd, stillRestoring ? 1 : 0});
+            app.stop(120_000);
             // End to end restore from the broker: the local state deleted, as on a new machine, and a relaunch
             // restores every store in full (what a wipe costs, measured alone).
             ItSupport.deleteRecursively(work.resolve("state"));
@@ -226,6 +253,11 @@ class RestartTimeIT {
         String chosen = System.getProperty("it.restart.stores", "").trim();
         return chosen.isEmpty() || List.of(chosen.split(",")).contains(variant);
     }
+
+    /** How long into a full restore the mid-restore kill comes ({@code it.restart.restoreKillMs}). */
+    private final long restoreKillDelayMs = Long.getLong("it.restart.restoreKillMs", 6_000);
+    /** Per variant: restore start offsets after the mid-restore kill (summed), changelog ends, whether it was mid-restore. */
+    private final java.util.Map<String, long[]> midRestore = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** Per variant: launch to RUNNING after the state was deleted, records restored, restore time (ms). */
     private final java.util.Map<String, long[]> fullRestore = new java.util.concurrent.ConcurrentHashMap<>();
@@ -272,6 +304,16 @@ class RestartTimeIT {
             if (mmap != null && rocks != null && mmap > 0) {
                 md.append(String.format(java.util.Locale.ROOT, "%nMedian launch to RUNNING, %s: %s / %s = %.1fx (target >= %sx).%n",
                         pair[2], pair[0], pair[1], (double) rocks / mmap, pair[3]));
+            }
+        }
+        if (!midRestore.isEmpty()) {
+            md.append("\n## A kill in the middle of a full restore\n\n")
+                    .append("| variant | relaunch restores from (offsets summed over partitions) | changelog end | skipped | killed mid-restore |\n")
+                    .append("|---|---:|---:|---:|---|\n");
+            for (var e : new java.util.TreeMap<>(midRestore).entrySet()) {
+                long[] f = e.getValue();
+                md.append(String.format(java.util.Locale.ROOT, "| %s | %,d | %,d | %d %% | %s |%n", e.getKey(), f[0], f[1],
+                        f[1] > 0 ? 100 * f[0] / f[1] : 0, f[2] == 1 ? "yes" : "no (the restore had ended)"));
             }
         }
         if (!fullRestore.isEmpty()) {

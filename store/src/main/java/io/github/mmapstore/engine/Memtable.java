@@ -34,11 +34,17 @@ final class Memtable {
     static final class Version {
         final long seq;
         final byte[] value;
+        /**
+         * The value's length, -1 for a tombstone: a flush sizes its file from the chains and versions alone,
+         * without a cache miss on every value (the field fits in the object's alignment padding).
+         */
+        final int length;
         final Version older;
 
         Version(long seq, byte[] value, Version older) {
             this.seq = seq;
             this.value = value;
+            this.length = value == null ? -1 : value.length;
             this.older = older;
         }
     }
@@ -46,12 +52,15 @@ final class Memtable {
     /** The head of a key's version chain; replaced, never mutated in place. */
     static final class Chain {
         final byte[] key;
+        /** The key's length (see {@link Version#length}). */
+        final int keyLength;
         /** {@link KeyHash#hash} of the key, computed once at the first put (the flush's bloom filter reuses it). */
         final long hash;
         volatile Version head;
 
         Chain(byte[] key, long hash, Version head) {
             this.key = key;
+            this.keyLength = key.length;
             this.hash = hash;
             this.head = head;
         }

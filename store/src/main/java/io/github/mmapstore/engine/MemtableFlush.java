@@ -47,51 +47,67 @@ final class MemtableFlush {
      */
     static List<Segment> write(Path dir, LongSupplier numbers, Memtable mem, Selection selection, List<Segment> below,
                                boolean partitioned, ColumnExtension columns, boolean fsync) throws IOException {
-        // One pass picks the rows (chains in key order, no merge or entry objects); the sizing and writing
-        // passes then run over plain arrays.
+        // One pass picks the rows and counts the sizes of each partition's file (chains in key order, no merge
+        // or entry objects; every key and value touched once); the writing pass then copies them. A flush is
+        // bound by memory stalls on rows scattered over the heap: one pass fewer over them is most of its cost.
         Memtable.Chain[] chains = mem.chainsInOrder();
         int n = 0;
         byte[][] keys = new byte[chains.length][];
         byte[][] values = new byte[chains.length][];
         long[] hashes = new long[chains.length];
+        List<int[]> ranges = new ArrayList<>();          // [from, to) of each partition's rows
+        List<SegmentWriter.Sizes> sizes = new ArrayList<>();
+        long part = 0;
+        boolean bottom = false;
+        SegmentWriter.Sizes current = null;
         for (Memtable.Chain chain : chains) {
             Memtable.Version picked = selection.pick(chain);
-            if (picked != null) {
-                keys[n] = chain.key;
-                values[n] = picked.value;
-                hashes[n] = chain.hash;
-                n++;
+            if (picked == null) {
+                continue;
             }
+            byte[] key = chain.key;
+            long p = partitioned ? KeyOrder.prefix(key) : 0; // (partitioned keys are read here anyway)
+            if (current == null || p != part) {
+                if (current != null) {
+                    ranges.get(ranges.size() - 1)[1] = n;
+                }
+                part = p;
+                // A partition's tombstones hide nothing when no older segment holds rows of it.
+                bottom = isBottom(below, partitioned, part);
+                current = new SegmentWriter.Sizes(columns);
+                sizes.add(current);
+                ranges.add(new int[] {n, n});
+            }
+            if (picked.value == null && bottom) {
+                continue;
+            }
+            keys[n] = key;
+            values[n] = picked.value;
+            hashes[n] = chain.hash;
+            if (columns == null) {
+                current.addLengths(chain.keyLength, picked.length);
+            } else {
+                current.add(key, picked.value);
+            }
+            n++;
+        }
+        if (current != null) {
+            ranges.get(ranges.size() - 1)[1] = n;
         }
         List<Segment> out = new ArrayList<>();
         SegmentWriter w = null;
         try {
-            int from = 0;
-            while (from < n) {
-                long part = partitioned ? KeyOrder.prefix(keys[from]) : 0;
-                int to = from + 1;
-                while (to < n && (!partitioned || KeyOrder.prefix(keys[to]) == part)) {
-                    to++;
+            for (int r = 0; r < ranges.size(); r++) {
+                SegmentWriter.Sizes sz = sizes.get(r);
+                if (sz.rows == 0) {
+                    continue;
                 }
-                // A partition's tombstones hide nothing when no older segment holds rows of it.
-                boolean bottom = isBottom(below, partitioned, part);
-                SegmentWriter.Sizes sizes = new SegmentWriter.Sizes(columns);
-                for (int i = from; i < to; i++) {
-                    if (values[i] != null || !bottom) {
-                        sizes.add(keys[i], values[i]);
-                    }
+                w = new SegmentWriter(dir, numbers.getAsLong(), sz);
+                for (int i = ranges.get(r)[0]; i < ranges.get(r)[1]; i++) {
+                    w.add(keys[i], values[i], hashes[i]);
                 }
-                if (sizes.rows > 0) {
-                    w = new SegmentWriter(dir, numbers.getAsLong(), sizes);
-                    for (int i = from; i < to; i++) {
-                        if (values[i] != null || !bottom) {
-                            w.add(keys[i], values[i], hashes[i]);
-                        }
-                    }
-                    out.add(Segment.open(w.finish(fsync), w.number(), columns));
-                    w = null;
-                }
-                from = to;
+                out.add(Segment.open(w.finish(fsync), w.number(), columns));
+                w = null;
             }
         } catch (IOException | RuntimeException e) {
             if (w != null) {

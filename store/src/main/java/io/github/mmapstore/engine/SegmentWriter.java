@@ -47,10 +47,15 @@ final class SegmentWriter implements AutoCloseable {
 
         /** A row whose stored value has {@code storedLength} bytes (-1: a tombstone); no extension columns. */
         void addStored(byte[] key, long storedLength) {
+            addLengths(key.length, storedLength);
+        }
+
+        /** A row of a {@code keyLength}-byte key and a stored value of {@code storedLength} bytes (-1: tombstone). */
+        void addLengths(int keyLength, long storedLength) {
             rows++;
-            keyBytes += key.length;
-            minKey = Math.min(minKey, key.length);
-            maxKey = Math.max(maxKey, key.length);
+            keyBytes += keyLength;
+            minKey = Math.min(minKey, keyLength);
+            maxKey = Math.max(maxKey, keyLength);
             if (storedLength >= 0) {
                 valueBytes += storedLength;
                 minValue = Math.min(minValue, storedLength);
