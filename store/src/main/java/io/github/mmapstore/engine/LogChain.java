@@ -288,11 +288,11 @@ final class LogChain {
             LogScanner.scan(p, number, limit, (type, payload, off, end) -> {
                 if (type == LogFormat.PUT) {
                     int[] kl = LogScanner.readVarint(payload, p, off);
-                    byte[] key = payload.asSlice(kl[1], kl[0]).toArray(ValueLayout.JAVA_BYTE);
-                    byte[] value = payload.asSlice(kl[1] + kl[0]).toArray(ValueLayout.JAVA_BYTE);
+                    byte[] key = Segment.copy(payload, kl[1], kl[0]);
+                    byte[] value = Segment.copy(payload, kl[1] + kl[0], payload.byteSize() - kl[1] - kl[0]);
                     sink.put(key, value);
                 } else if (type == LogFormat.DELETE) {
-                    sink.delete(payload.toArray(ValueLayout.JAVA_BYTE));
+                    sink.delete(Segment.copy(payload, 0, payload.byteSize()));
                 } else if (type == LogFormat.DROP_BELOW) {
                     if (payload.byteSize() != 8) {
                         throw new CorruptionException(p, off, "partition drop record has a bad length");
@@ -354,7 +354,7 @@ final class LogChain {
         }
         long s = payload.get(SegmentFormat.U64, 0);
         boolean has = payload.get(ValueLayout.JAVA_BYTE, 8) != 0;
-        byte[] meta = has ? payload.asSlice(9).toArray(ValueLayout.JAVA_BYTE) : null;
+        byte[] meta = has ? Segment.copy(payload, 9, payload.byteSize() - 9) : null;
         return new CommitPoint(number, end, s, meta);
     }
 }

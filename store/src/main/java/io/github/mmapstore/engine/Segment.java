@@ -462,7 +462,7 @@ final class Segment implements SegmentRows {
             return keys.get(SegmentFormat.PREFIX, off);
         }
         verify(keysBase + off, keyLength);
-        return KeyOrder.prefix(keys.asSlice(off, keyLength).toArray(ValueLayout.JAVA_BYTE)); // zero-padded
+        return KeyOrder.prefix(copy(keys, off, keyLength)); // zero-padded
     }
 
     private long keyStart(long row) {
@@ -507,6 +507,17 @@ final class Segment implements SegmentRows {
         return describe("keys", keyOffsetBytes, keyLength) + ", " + describe("values", valueOffsetBytes, valueLength);
     }
 
+    /**
+     * {@code length} bytes of {@code column} from {@code offset}, copied to the heap. Not
+     * {@code asSlice(..).toArray(..)}: that looks up the array class's simple name on every call (for its
+     * size check), a reflection-cache lookup that showed as 14% of a get-heavy profile.
+     */
+    static byte[] copy(MemorySegment column, long offset, long length) {
+        byte[] out = new byte[Math.toIntExact(length)];
+        MemorySegment.copy(column, ValueLayout.JAVA_BYTE, offset, out, 0, out.length);
+        return out;
+    }
+
     private static String describe(String what, int offsetBytes, long length) {
         return offsetBytes == 0 ? what + " of " + length + " bytes each" : what + " with " + offsetBytes + "-byte offsets";
     }
@@ -526,7 +537,7 @@ final class Segment implements SegmentRows {
         long e = keyStart(row + 1);
         checkRange(s, e, keys.byteSize(), keysBase, row, "key");
         verify(keysBase + s, e - s);
-        return keys.asSlice(s, e - s).toArray(ValueLayout.JAVA_BYTE);
+        return copy(keys, s, e - s);
     }
 
     /**
@@ -553,7 +564,7 @@ final class Segment implements SegmentRows {
         long e = valueStart(row + 1);
         checkRange(s, e, values.byteSize(), valuesBase, row, "value");
         verify(valuesBase + s, e - s);
-        byte[] stored = values.asSlice(s, e - s).toArray(ValueLayout.JAVA_BYTE);
+        byte[] stored = copy(values, s, e - s);
         if (extension == null) {
             return stored;
         }
@@ -570,7 +581,7 @@ final class Segment implements SegmentRows {
         long e = valueStart(row + 1);
         checkRange(s, e, values.byteSize(), valuesBase, row, "value");
         verify(valuesBase + s, e - s);
-        return values.asSlice(s, e - s).toArray(ValueLayout.JAVA_BYTE);
+        return copy(values, s, e - s);
     }
 
     private MemorySegment extraRows(int index, long fromRow, long toRow) {

@@ -115,7 +115,13 @@ public final class EmbeddingFormat {
         int dim = dimension(value);
         MemorySegment s = MemorySegment.ofArray(value);
         int len = s.get(I32, HEADER_BYTES + 4L * dim);
-        return s.asSlice(HEADER_BYTES + 4L * dim + 4, len).toArray(ValueLayout.JAVA_BYTE);
+        if (len < 0 || HEADER_BYTES + 4L * dim + 4 + len > value.length) {
+            throw new IllegalArgumentException("embedding value of " + value.length + " bytes claims " + len
+                    + " bytes of metadata after its " + dim + " floats");
+        }
+        byte[] out = new byte[len];
+        MemorySegment.copy(s, ValueLayout.JAVA_BYTE, HEADER_BYTES + 4L * dim + 4, out, 0, len);
+        return out;
     }
 
     /** Euclidean norm, accumulated in double so that it is as exact as a float can hold. */

@@ -43,6 +43,40 @@ class CompactionPacerTest {
     }
 
     @Test
+    void stepsCloseTogetherTakeAShareOfTheTimeBetweenThem() {
+        assertThat(pacer.budgetNanos(0, 0, -1)).isEqualTo(8 * MS);
+        pacer.stepTook(8 * MS, 8 * MS);                      // ended at 8 ms
+        // a commit every half millisecond: no step until a quarter of the time since the last is worth one
+        assertThat(pacer.budgetNanos(8 * MS + MS / 2, 100, -1)).isZero();
+        assertThat(pacer.budgetNanos(9 * MS, 200, -1)).isZero();
+        assertThat(pacer.budgetNanos(10 * MS, 400, -1)).as("2 ms since: a quarter is the least step").isEqualTo(MS / 2);
+        pacer.stepTook(MS / 2, MS / 2);                      // ended at 10.5 ms
+        assertThat(pacer.budgetNanos(22 * MS + MS / 2, 500, -1)).as("12 ms since: 3 ms").isEqualTo(3 * MS);
+        pacer.stepTook(3 * MS, 3 * MS);                      // ended at 25.5 ms
+        assertThat(pacer.budgetNanos(125 * MS, 600, -1)).as("far apart: the base budget").isEqualTo(8 * MS);
+    }
+
+    @Test
+    void skippedStepsLeaveTheirWritesToTheNextForTheBackOff() {
+        pacer.budgetNanos(0, 0, -1);
+        pacer.stepTook(MS, 8 * MS);                          // ended at 1 ms
+        for (int i = 1; i <= 7; i++) {
+            assertThat(pacer.budgetNanos(MS + i * MS / 4, i * 150L, -1)).isZero();
+        }
+        // 1,050 writes since the last step that ran (over the busy threshold of 1,000): backed off to 4 ms
+        assertThat(pacer.budgetNanos(100 * MS, 1_050, -1)).isEqualTo(4 * MS);
+    }
+
+    @Test
+    void theShareCapLeavesIdleAndCatchUpStepsAlone() {
+        pacer.budgetNanos(0, 0, -1);
+        pacer.stepTook(8 * MS, 8 * MS);
+        assertThat(pacer.budgetNanos(9 * MS, 10, 0)).as("in debt: the debt's rules").isEqualTo(8 * MS);
+        pacer.stepTook(8 * MS, 8 * MS);                      // ended at 17 ms
+        assertThat(pacer.budgetNanos(10_018 * MS, 10, -1)).as("idle").isEqualTo(100 * MS);
+    }
+
+    @Test
     void aStepThatOverranCountsAsLoad() {
         long b = pacer.budgetNanos(0, 0, -1);
         pacer.stepTook(3 * b, b);
@@ -64,9 +98,9 @@ class CompactionPacerTest {
         assertThat(pacer.budgetNanos(30 * MS, 15_000, 0)).isEqualTo(32 * MS);
         assertThat(pacer.budgetNanos(40 * MS, 20_000, 0)).isEqualTo(64 * MS);
         assertThat(pacer.budgetNanos(50 * MS, 25_000, 0)).as("capped").isEqualTo(64 * MS);
-        pacer.stepTook(200 * MS, 64 * MS); // a long catch-up step is not load
-        assertThat(pacer.budgetNanos(60 * MS, 25_001, -1)).isEqualTo(8 * MS);
-        assertThat(pacer.budgetNanos(70 * MS, 25_002, 0)).as("a new catch-up starts at the base").isEqualTo(8 * MS);
+        pacer.stepTook(200 * MS, 64 * MS); // a long catch-up step is not load (it ended at 250 ms)
+        assertThat(pacer.budgetNanos(350 * MS, 25_001, -1)).isEqualTo(8 * MS);
+        assertThat(pacer.budgetNanos(360 * MS, 25_002, 0)).as("a new catch-up starts at the base").isEqualTo(8 * MS);
     }
 
     @Test

@@ -110,7 +110,11 @@ class MmapCompactionTest {
         MockProcessorContext.CapturedPunctuator p = context.scheduledPunctuators().get(0);
         assertThat(p.getInterval()).isEqualTo(Duration.ofMillis(100));
         assertThat(p.getType()).isEqualTo(PunctuationType.WALL_CLOCK_TIME);
+        // the punctuations come at the punctuator's interval (the pacer gives steps close together less)
+        AtomicLong now = new AtomicLong(0);
+        StoreCore.coreOf(store).clock(now::get);
         for (int i = 0; i < 10_000 && gauge("mmapstore-pending-compaction-bytes") > 0; i++) {
+            now.addAndGet(100 * MS);
             p.getPunctuator().punctuate(i);
         }
         assertThat(gauge("mmapstore-pending-compaction-bytes")).isZero();
@@ -121,6 +125,7 @@ class MmapCompactionTest {
         assertThat(gauge("mmapstore-compaction-step-time-max-ms")).isGreaterThanOrEqualTo(gauge("mmapstore-compaction-step-time-avg-ms"));
         // while in debt the pacer may give a step more than the base (a share of the time since the last
         // step); with the work done, the next step gets the punctuator's base budget
+        now.addAndGet(100 * MS);
         p.getPunctuator().punctuate(10_000);
         assertThat(gauge("mmapstore-compaction-budget-ms")).isEqualTo(5.0);
         assertThat(gauge("mmapstore-read-amplification")).isLessThan(3);
