@@ -24,6 +24,7 @@ public final class StoreLevelSection {
             new Op("put", "put (16 B key, 100 B value)", "put.ops_s", "ops/s", "µs"),
             new Op("get_uniform", "get, uniform keys", "get_uniform.ops_s", "ops/s", "µs"),
             new Op("get_zipf", "get, Zipf s=0.99 keys", "get_zipf.ops_s", "ops/s", "µs"),
+            new Op("get_committed", "get, uniform, READ_COMMITTED view", "get_committed.ops_s", "ops/s", "µs"),
             new Op("range", "range scan of 100 keys", "range.ops_s", "ranges/s", "µs"),
             new Op("putAll", "putAll, batches of 1,000", "putAll.records_s", "records/s", "µs/batch"),
             new Op("restore", "restore, batches of 1,000", "restore.records_s", "records/s", "µs/batch"),

@@ -77,6 +77,9 @@ final class StoreReport {
         rows.add(new Row("get, Zipf s=0.99", "ops/s", "get_zipf.ops_s", true, true, Target.RATIO, 4));
         rows.add(new Row("get Zipf latency p50", "µs", "get_zipf.p50_us", false, true, Target.NONE, 0));
         rows.add(new Row("get Zipf latency p99", "µs", "get_zipf.p99_us", false, true, Target.NONE, 0));
+        rows.add(new Row("get, uniform, readOnly(READ_COMMITTED) view", "ops/s", "get_committed.ops_s", true, true, Target.NONE, 0));
+        rows.add(new Row("get committed latency p50", "µs", "get_committed.p50_us", false, true, Target.NONE, 0));
+        rows.add(new Row("get committed latency p99", "µs", "get_committed.p99_us", false, true, Target.NONE, 0));
         rows.add(new Row("range of 100 keys", "ranges/s", "range.ops_s", true, true, Target.RATIO, 1.5));
         rows.add(new Row("range latency p50", "µs", "range.p50_us", false, true, Target.NONE, 0));
         rows.add(new Row("range latency p99", "µs", "range.p99_us", false, true, Target.NONE, 0));
@@ -186,7 +189,7 @@ final class StoreReport {
         s.append("\n![Advantage over Kafka's RocksDB store per operation](").append(png.getFileName()).append(")\n\n");
 
         s.append("## Latency detail (µs)\n\n| Operation | Store | Samples | Mean | p50 | p99 | p99.9 | Max |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
-        for (String op : List.of("put", "get_uniform", "get_zipf", "range", "putAll", "restore", "commit", "commit100")) {
+        for (String op : List.of("put", "get_uniform", "get_zipf", "get_committed", "range", "putAll", "restore", "commit", "commit100")) {
             for (String k : kinds) {
                 Map<String, Double> r = res.get(k);
                 s.append("| ").append(op).append(" | ").append(title(k)).append(" | ")
@@ -236,7 +239,7 @@ final class StoreReport {
             s.append(' ').append(title(k)).append(" vs RocksDB |");
         }
         s.append("\n|---|---|").append("---:|".repeat(kinds.size() + others.size())).append('\n');
-        String[][] cpu = {{"put", "ops/CPU-s"}, {"get_uniform", "ops/CPU-s"}, {"get_zipf", "ops/CPU-s"},
+        String[][] cpu = {{"put", "ops/CPU-s"}, {"get_uniform", "ops/CPU-s"}, {"get_zipf", "ops/CPU-s"}, {"get_committed", "ops/CPU-s"},
                 {"range", "ranges/CPU-s"}, {"putAll", "records/CPU-s"}, {"restore", "records/CPU-s"},
                 {"commit", "writes/CPU-s"}, {"commit100", "writes/CPU-s"}};
         for (String[] c : cpu) {
