@@ -70,7 +70,10 @@ public final class StoreLevelSection {
                     ms.add(new Measurement(StoreReport.title(e.getKey()), r.getOrDefault(op.throughputKey(), Double.NaN),
                             r.getOrDefault(op.key() + ".p50_us", Double.NaN), r.getOrDefault(op.key() + ".p99_us", Double.NaN)));
                 }
-                rows.add(new Comparison(op.name(), op.throughputUnit(), op.latencyUnit(),
+                // one row per operation and baseline: the transactional baseline's rows say so in their name
+                String name = baseline.equals(StoreLevelBenchmark.ROCKSDB) ? op.name()
+                        : op.name() + ", vs " + StoreReport.title(baseline);
+                rows.add(new Comparison(name, op.throughputUnit(), op.latencyUnit(),
                         StoreReport.title(StoreLevelBenchmark.MMAPSTORE), StoreReport.title(baseline), true, ms));
             }
         }
