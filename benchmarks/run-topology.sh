@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Topology-level comparison (issue 5, "Benchmark"): a hopping-window count over 100,000 keys and a
 # stream-stream join, each through TopologyTestDriver on Kafka's RocksDB stores (default DSL suppliers)
-# and on MmapStore (dsl.store.suppliers.class=io.github.mmapstore.streams.MmapDslStoreSuppliers,
-# mmapstore.fsync=false), one JVM, alternating store order. See benchmarks/README-topology.md.
+# and on MmapStore (dsl.store.suppliers.class=io.github.mmapstore.streams.MmapDslStoreSuppliers, its
+# defaults), one JVM, alternating store order. See benchmarks/README-topology.md.
 # Writes benchmarks/results/<date>-topology.{md,json,png}.
 #
 #   ./benchmarks/run-topology.sh                                   # 1M records per run, 2 rounds (~15-20 min on 2 cores)

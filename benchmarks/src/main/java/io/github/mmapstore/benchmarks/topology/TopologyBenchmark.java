@@ -199,7 +199,9 @@ public final class TopologyBenchmark {
         p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0L);
         if (store.equals(MMAP)) {
             p.put(StreamsConfig.DSL_STORE_SUPPLIERS_CLASS_CONFIG, MmapDslStoreSuppliers.class.getName());
-            p.put("mmapstore.fsync", "false"); // Kafka's RocksDB store does not sync at commit either (WAL off)
+            // MmapStore's defaults: the driver gives every store a changelog, so no log of its own and commits that
+            // write nothing; its checkpoints sync their files off the stream thread, as RocksDB syncs the files of
+            // its flushes and compactions (earlier runs set mmapstore.fsync=false, from when commits synced a log)
         }
         if (store.equals(ROCKSDB_TXN)) {
             p.put("enable.transactional.statestores", "true");

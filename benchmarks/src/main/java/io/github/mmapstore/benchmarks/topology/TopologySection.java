@@ -43,8 +43,8 @@ public final class TopologySection {
                 `TopologyBenchmark`: a hopping-window count (5 min windows advancing by 1 min, %,d keys) and an inner \
                 stream-stream join (±1 min), %,d records per run, %d measured round(s) per store with alternating store \
                 order, through `TopologyTestDriver` with Kafka's default RocksDB DSL suppliers vs \
-                `MmapDslStoreSuppliers` (`mmapstore.fsync=false`, like Kafka's RocksDB store which syncs nothing at \
-                commit). The driver commits every store after every record (`every-record` rows); the `every-%d` rows \
+                `MmapDslStoreSuppliers` (defaults: no log of its own with a changelog, commits write nothing, \
+                checkpoints synced in the background). The driver commits every store after every record (`every-record` rows); the `every-%d` rows \
                 forward only every %,d-th store commit. Latency = one `pipeInput` call (the whole topology for one \
                 record), median and p99 over all measured rounds.""", b.keys, records, rounds, b.commitEvery, b.commitEvery);
         return new Section("topology", "Topology level: MmapStore vs RocksDB DSL stores", description, rows,
