@@ -123,8 +123,8 @@ class RestartTimeIT {
         long loadSeconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
         assertThat(consumed).as("initial load consumed").isTrue();
         long stateBytes = du(work.resolve("state"));
-        System.out.println("restart time " + storeKind + ": loaded " + keys + " keys in " + loadSeconds + " s, state " + (stateBytes >> 20) + " MiB");
-        StringBuilder det = new StringBuilder("=== " + storeKind + ": load " + loadSeconds + " s, state on disk " + (stateBytes >> 20) + " MiB\n");
+        System.out.println("restart time " + variant + ": loaded " + keys + " keys in " + loadSeconds + " s, state " + (stateBytes >> 20) + " MiB");
+        StringBuilder det = new StringBuilder("=== " + variant + ": load " + loadSeconds + " s, state on disk " + (stateBytes >> 20) + " MiB\n");
         List<Long> toRunning = new ArrayList<>();
         List<Long> toRestored = new ArrayList<>();
         List<Long> restoredRecords = new ArrayList<>();
