@@ -98,10 +98,91 @@ final class Memtable {
         }
     }
 
-    /** Chains sorted by key. */
-    private record Run(Chain[] chains) {
+    /**
+     * Chains sorted by key, and (built at the first range search, for runs worth it) the 8 bytes of every key
+     * after the prefix all of them share, as numbers: a range read searches every run twice, and a binary search
+     * over the chains reaches a key array through a pointer per probe (in a stream-stream join, which reads
+     * after every write, those searches were 40 % of the time). The numbers narrow the search without touching
+     * a key; only keys whose 8 bytes tie are compared in full.
+     */
+    private static final class Run {
+        /** Runs shorter than this are searched over the chains directly. */
+        static final int INDEXED_FROM = 16;
+        private final Chain[] chains;
+        /** Length of the prefix every key of the run shares; set with {@link #prefixes}. */
+        private int shared;
+        /** Each key's 8 bytes after {@link #shared}, big-endian, zero-padded; null until first searched. */
+        private volatile long[] prefixes;
+
+        Run(Chain[] chains) {
+            this.chains = chains;
+        }
+
+        Chain[] chains() {
+            return chains;
+        }
+
         int size() {
             return chains.length;
+        }
+
+        /** First index whose key is at or above {@code key} ({@code inclusive}), or above it. */
+        int lowerBound(byte[] key, boolean inclusive) {
+            int n = chains.length;
+            if (n < INDEXED_FROM) {
+                return Memtable.lowerBound(chains, key, inclusive, 0, n);
+            }
+            long[] px = prefixes;
+            if (px == null) {
+                px = buildPrefixes(); // readers may race to build it: the same array either way
+            }
+            int s = shared;
+            if (s > 0) {
+                byte[] first = chains[0].key;
+                if (key.length < s || Arrays.mismatch(key, 0, s, first, 0, s) >= 0) {
+                    // the key leaves the shared prefix: every key of the run is above it, or every one below
+                    int c = Arrays.compareUnsigned(key, 0, Math.min(s, key.length), first, 0, s);
+                    return c > 0 ? n : 0;
+                }
+            }
+            long p = KeyOrder.prefix(key, s);
+            int lo = 0;
+            int hi = n;
+            while (lo < hi) { // first prefix >= p: every key before it is below the key
+                int mid = (lo + hi) >>> 1;
+                if (Long.compareUnsigned(px[mid], p) < 0) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            int tieEnd = lo;
+            hi = n;
+            while (tieEnd < hi) { // first prefix > p: every key from it on is above the key
+                int mid = (tieEnd + hi) >>> 1;
+                if (Long.compareUnsigned(px[mid], p) <= 0) {
+                    tieEnd = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            return Memtable.lowerBound(chains, key, inclusive, lo, tieEnd);
+        }
+
+        private long[] buildPrefixes() {
+            int n = chains.length;
+            byte[] first = chains[0].key;
+            byte[] last = chains[n - 1].key;
+            // in a sorted run, the prefix the first and last keys share is shared by every key between them
+            int m = Arrays.mismatch(first, last);
+            int s = m < 0 ? first.length : Math.min(m, Math.min(first.length, last.length));
+            long[] px = new long[n];
+            for (int i = 0; i < n; i++) {
+                px[i] = KeyOrder.prefix(chains[i].key, s);
+            }
+            shared = s;
+            prefixes = px; // published after shared (volatile write)
+            return px;
         }
     }
 
@@ -315,9 +396,8 @@ final class Memtable {
     }
 
     /** First index in {@code run} whose key is {@code >= key} (or {@code > key} when not inclusive). */
-    private static int lowerBound(Chain[] run, byte[] key, boolean inclusive) {
-        int lo = 0;
-        int hi = run.length;
+    /** First index in [lo, hi) whose key is at or above {@code key} ({@code inclusive}), or above it; hi if none. */
+    private static int lowerBound(Chain[] run, byte[] key, boolean inclusive, int lo, int hi) {
         while (lo < hi) {
             int mid = (lo + hi) >>> 1;
             int c = Arrays.compareUnsigned(run[mid].key, key);
@@ -352,10 +432,14 @@ final class Memtable {
         int[] pos = new int[n];
         int[] end = new int[n];
         for (int i = 0; i < n; i++) {
-            Chain[] run = list.get(i).chains();
+            Run sortedRun = list.get(i);
+            Chain[] run = sortedRun.chains();
             arrays[i] = run;
-            int lo = from == null ? 0 : lowerBound(run, from, fromInclusive);
-            int hi = to == null ? run.length : lowerBound(run, to, !toInclusive);
+            int lo = from == null ? 0 : sortedRun.lowerBound(from, fromInclusive);
+            int hi = to == null ? run.length : sortedRun.lowerBound(to, !toInclusive);
+            if (hi < lo) {
+                hi = lo; // bounds that cross (from == to with one of them exclusive): nothing, not a walk past the end
+            }
             if (reverse) {
                 pos[i] = hi - 1;
                 end[i] = lo - 1;
