@@ -175,7 +175,7 @@ final class Memtable {
             byte[] last = chains[n - 1].key;
             // in a sorted run, the prefix the first and last keys share is shared by every key between them
             int m = Arrays.mismatch(first, last);
-            int s = m < 0 ? first.length : Math.min(m, Math.min(first.length, last.length));
+            int s = m < 0 ? first.length : m; // mismatch is at most the shorter key's length
             long[] px = new long[n];
             for (int i = 0; i < n; i++) {
                 px[i] = KeyOrder.prefix(chains[i].key, s);

@@ -239,7 +239,8 @@ class TaskMaintenanceTest {
             // the punctuation also checkpoints the idle store (its last writes, written out in the background):
             // wait for that before each look at the segments
             StoreCore core = StoreCore.coreOf(driver.getTimestampedKeyValueStore("counts"));
-            // (twice: the install of a flush may start the flush of a checkpoint that came due while it ran)
+            // (twice, and once more after the loop: once in four runs the count rose to 3 after the loop had seen
+            // at most 2, a flush landing late; the cause is not traced, see the 2026-12-07 note on issue 16)
             core.engine().awaitDurable();
             core.engine().awaitDurable();
             for (int i = 0; i < 200 && gauge(driver, "mmapstore-segments") > 2; i++) {
