@@ -62,6 +62,11 @@ final class Compactor {
         // was written since (an idle store gets no more commits), so that they can be merged
         commitPath.poll();
         commitPath.checkpointIfCommitted();
+        if (background != null) {
+            // the merges run on the background threads: the caller's step only makes sure one is on its way
+            wake();
+            return scheduled;
+        }
         long now = System.nanoTime();
         long deadline = now + budgetNanos;
         if (budgetNanos > 0 && deadline < now) {
@@ -182,6 +187,7 @@ final class Compactor {
      * one file, or files of {@link EngineConfig#compactionFileBytes()} with disjoint key ranges.
      */
     void compactFully() {
+        awaitBackgroundSlice();
         commitPath.awaitFlush();
         commitPath.checkpointIfCommitted();
         abort();
@@ -294,6 +300,7 @@ final class Compactor {
 
     /** Drops the merges in progress, their output files included (a clean close, or a failure). */
     void abort() {
+        awaitBackgroundSlice();
         if (minor != null) {
             minor.abort();
             minor = null;
@@ -307,6 +314,7 @@ final class Compactor {
 
     /** Leaves the merges' files as a crash would (the next open deletes what no manifest names). */
     void abandon() {
+        awaitBackgroundSlice();
         if (minor != null) {
             minor.abandon();
             minor = null;
@@ -315,6 +323,174 @@ final class Compactor {
             compaction.abandon();
             compaction = null;
         }
+    }
+
+    // =============================================================================================
+    // Merges on background threads
+    // =============================================================================================
+
+    /**
+     * How long a background slice merges before it gives the thread to the next store's: long enough
+     * that taking the monitor twice per slice costs nothing, short enough that a writer waiting for the
+     * slice (a close, a full compaction) does not notice.
+     */
+    static final long BACKGROUND_SLICE_NANOS = 20_000_000L;
+
+    /** Where merges run when not on the caller's thread ({@link #runInBackground}); null: only in {@link #compact} steps. */
+    private java.util.concurrent.Executor background;
+    /** A background slice of this store is queued or running. Monitor. */
+    private boolean scheduled;
+    /** The merge a background slice is stepping outside the monitor, or null. Monitor. */
+    private Compaction busy;
+
+    /**
+     * From now on merges run in slices on {@code executor}, off the writer's thread: a slice takes the
+     * engine's monitor to choose and start a merge, merges outside it (inputs are immutable and held by
+     * the merge, its output files its own), then takes the monitor again to install what it finished.
+     * Writes, commits and reads go on meanwhile; what must not overlap a merge step (a close, a full
+     * compaction, an abort) waits for the slice in flight. Monitor held.
+     */
+    void runInBackground(java.util.concurrent.Executor executor) {
+        this.background = java.util.Objects.requireNonNull(executor, "executor");
+        wake();
+    }
+
+    /** Whether merges run on background threads. */
+    boolean inBackground() {
+        return background != null;
+    }
+
+    /** Queues a background slice unless one is queued or running. Monitor held. */
+    void wake() {
+        if (background == null || scheduled || engine.isClosed() || engine.failed()) {
+            return;
+        }
+        scheduled = true;
+        background.execute(this::backgroundSlice);
+    }
+
+    /** Waits up to {@code nanos} for the next end of a background slice, if one is queued or running. Monitor held. */
+    void awaitSlice(long nanos) {
+        if (!scheduled || nanos <= 0) {
+            return;
+        }
+        try {
+            engine.wait(Math.max(1, nanos / 1_000_000)); // every slice ends with notifyAll
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Waits until no background slice is merging outside the monitor. Monitor held. */
+    private void awaitBackgroundSlice() {
+        boolean interrupted = false;
+        while (busy != null) {
+            try {
+                engine.wait();
+            } catch (InterruptedException e) {
+                interrupted = true; // the slice ends within its time box: finish waiting, keep the flag
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** One background slice: choose (monitor), merge (no monitor), install (monitor), queue the next. */
+    private void backgroundSlice() {
+        Compaction c;
+        synchronized (engine) {
+            c = backgroundMerge();
+            if (c == null) {
+                scheduled = false;
+                return;
+            }
+            busy = c;
+        }
+        long start = System.nanoTime();
+        boolean ready = false;
+        Throwable failed = null;
+        try {
+            ready = c.step(start + BACKGROUND_SLICE_NANOS);
+        } catch (IOException | RuntimeException | Error e) {
+            failed = e;
+        }
+        synchronized (engine) {
+            busy = null;
+            engine.notifyAll();
+            long took = System.nanoTime() - start;
+            compactionSteps++;
+            stepNanosTotal += took;
+            stepNanosLast = took;
+            stepNanosMax = Math.max(stepNanosMax, took);
+            if (engine.isClosed() || engine.failed()) {
+                scheduled = false; // the close (or the failure's close) drops the merge
+                return;
+            }
+            try {
+                if (failed instanceof IOException io) {
+                    throw io;
+                }
+                if (failed instanceof RuntimeException re) {
+                    throw re;
+                }
+                if (failed instanceof Error err) {
+                    throw err;
+                }
+                if (ready) {
+                    installStep(c);
+                    if (c == minor) {
+                        if (minor.finished()) {
+                            minor = null;
+                        }
+                    } else if (c.finished()) {
+                        compaction = null;
+                        spaceMergeRunning = false;
+                    }
+                }
+            } catch (IOException e) {
+                scheduled = false;
+                abort();
+                engine.fail(new EngineIOException("compaction failed in " + dir, e));
+                LOG.error("MmapStore at {}: background compaction failed; the store refuses further use", dir, e);
+                return;
+            } catch (CorruptionException e) {
+                scheduled = false;
+                abort();
+                engine.corrupted(e); // the writer's next call fails with it, as a read's damage would
+                return;
+            } catch (RuntimeException | Error e) {
+                scheduled = false;
+                abort();
+                engine.fail(new EngineIOException("compaction failed in " + dir, new IOException(e)));
+                LOG.error("MmapStore at {}: background compaction failed; the store refuses further use", dir, e);
+                return;
+            }
+            background.execute(this::backgroundSlice); // still scheduled: other stores' slices go first
+        }
+    }
+
+    /** The merge the next background slice steps (a small merge above a large one first), or null. Monitor held. */
+    private Compaction backgroundMerge() {
+        if (engine.isClosed() || engine.failed()) {
+            return null;
+        }
+        if (compaction == null) {
+            if (!vs.droppedCommitted.isEmpty()) {
+                return null; // the manifest must keep naming the dropped files until the drop is checkpointed
+            }
+            CompactionPolicy.Plan plan = plan();
+            if (plan == null) {
+                return null;
+            }
+            compaction = new Compaction(dir, config.columns(), vs.fileNumbers::getAndIncrement, plan.run(),
+                    plan.bottom(), fileBytes(), config.faults()).fsync(config.fsync());
+            spaceMergeRunning = plan.reason() == CompactionPolicy.Reason.SPACE;
+        }
+        if (minor == null) {
+            minor = startMinor();
+        }
+        return minor != null ? minor : compaction;
     }
 
     // =============================================================================================

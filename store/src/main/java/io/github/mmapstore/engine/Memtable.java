@@ -1,136 +1,488 @@
 package io.github.mmapstore.engine;
 
-import java.util.AbstractMap;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
-import java.util.NoSuchElementException;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The writes not yet in a segment. One writer, any number of readers.
  *
- * <p>Point operations go through a hash map: a put or get costs one hash probe, not a walk down a
- * skip list of hundreds of thousands of nodes (that walk, all cache misses, was most of the cost of a put).
- * Order is built only when someone asks for it: every new key is also appended to an insertion log, and
- * a reader that needs keys in order sorts the keys added since the last sort into a run and publishes it
- * for everyone; runs of similar size are merged (like a binary counter), so sorting costs O(n log n) in
- * all however reads and writes interleave, and an ordered scan merges O(log n) runs.
+ * <h2>Why no object per entry</h2>
+ * A memtable lives for seconds, long enough for every entry to survive the young collections that
+ * happen while it fills: with a map entry, a key box, a chain and a version object per put, the garbage
+ * collector copied millions of small objects at each young collection (pauses of 150-450 ms on two cores
+ * measured while a 64 MiB memtable filled, most of a put's mean cost and all of its tail). Here keys and
+ * values are copied into slabs ({@code byte[]} arenas that only grow; a slab of 1 MiB is allocated
+ * straight into the old generation by G1 and never copied), and the per-key bookkeeping lives in pages of
+ * {@code long[]} and one {@code int[]} hash table: a few hundred objects per memtable, none per entry.
+ * (LevelDB and RocksDB keep their memtables in an arena for the same reason: one allocation per block,
+ * nothing per entry to free or trace.)
  *
- * <p>Each key holds a chain of versions, newest first, tagged with the sequence number of the write. A
- * reader fixes a sequence number when it starts and ignores newer versions, so a scan sees one
- * consistent snapshot even while the writer goes on (the LevelDB approach; old versions go away with the
- * memtable at flush, and the size limit counts them).
+ * <h2>Layout</h2>
+ * <ul>
+ *   <li>An <b>address</b> is {@code slab << 32 | offset}; 0 ({@link #NONE}) is no record (slab 0 is never
+ *       used).</li>
+ *   <li>A <b>key record</b>: the key's length (int) then its bytes.</li>
+ *   <li>A <b>version record</b>: the write's sequence number (long), the address of the key's previous
+ *       version (long, {@link #NONE} for the first), the value's length (int, -1 for a tombstone) and the
+ *       value's bytes. Versions of a key form a chain, newest first.</li>
+ *   <li>Each key gets an <b>id</b> (0, 1, 2... in order of first insertion) and three longs in the key
+ *       pages: its key record's address, its {@link KeyHash#hash} (the flush's bloom filter reuses it), and
+ *       its newest version's address (the only field ever changed).</li>
+ *   <li>The <b>hash table</b> maps a key to its id (open addressing, linear probing; a slot holds id + 1).</li>
+ * </ul>
+ *
+ * <h2>Readers while the writer goes on</h2>
+ * Records are written once and never moved; the writer fills a record, then publishes it with a release
+ * store (a table slot, or a key's newest-version field), and readers load those with acquire: whatever a
+ * reader reaches is complete. A reader fixes a sequence number when it starts and ignores newer versions
+ * (the LevelDB approach), so a scan sees one consistent snapshot. A table that grows is rebuilt aside and
+ * published whole; a reader still on the old one finds every key written before it was replaced, and keys
+ * added later carry sequence numbers newer than any snapshot that could read that old table.
+ *
+ * <h2>Order</h2>
+ * Built only when someone asks for it: a reader that needs keys in order sorts the ids added since the
+ * last sort into a run and publishes it for everyone; runs of similar size are merged (like a binary
+ * counter), so sorting costs O(n log n) in all however reads and writes interleave, and an ordered scan
+ * merges O(log n) runs.
  */
 final class Memtable {
-    /** Per-entry bookkeeping the heap pays beyond the key and value bytes (map entry, key box, version). */
-    static final int ENTRY_OVERHEAD = 112;
+    /** No record: an absent key, the end of a version chain. */
+    static final long NONE = 0;
+    /** Bytes of a version record before its value: sequence number, older version, value length. */
+    static final int VERSION_HEADER = 20;
+    /** Bytes of a key record before its key: the key's length. */
+    static final int KEY_HEADER = 4;
+    /** Bytes each key costs beyond its key record: three longs in the key pages and about two table slots. */
+    static final int KEY_BOOKKEEPING = 3 * Long.BYTES + 2 * Integer.BYTES;
 
-    /** One version of a key's value; {@code value == null} is a tombstone. */
-    static final class Version {
-        final long seq;
-        final byte[] value;
-        /**
-         * The value's length, -1 for a tombstone: a flush sizes its file from the chains and versions alone,
-         * without a cache miss on every value (the field fits in the object's alignment padding).
-         */
-        final int length;
-        final Version older;
+    private static final int FIRST_SLAB = 16 << 10;
+    /** Largest ordinary slab: at least half a G1 region for heaps up to 4 GiB, so allocated as humongous, never copied. */
+    private static final int MAX_SLAB = 1 << 20;
+    private static final int PAGE_SHIFT = 10;
+    private static final int PAGE_KEYS = 1 << PAGE_SHIFT;
+    private static final int STRIDE = 3;
+    private static final int KEY_ADDRESS = 0;
+    private static final int HASH = 1;
+    private static final int HEAD = 2;
 
-        Version(long seq, byte[] value, Version older) {
-            this.seq = seq;
-            this.value = value;
-            this.length = value == null ? -1 : value.length;
-            this.older = older;
-        }
-    }
+    private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
+    private static final VarHandle SLAB_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle SLAB_INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
-    /** The head of a key's version chain; replaced, never mutated in place. */
-    static final class Chain {
-        final byte[] key;
-        /** The key's length (see {@link Version#length}). */
-        final int keyLength;
-        /** {@link KeyHash#hash} of the key, computed once at the first put (the flush's bloom filter reuses it). */
-        final long hash;
-        volatile Version head;
+    // ---- storage (the writer appends; readers reach records through published addresses) ------------
+    /** Slabs by number; slab 0 is never used, so that address 0 is no record. */
+    private volatile byte[][] slabs = new byte[8][];
+    private int slabCount = 1;
+    private byte[] slab;
+    private int slabNumber;
+    private int slabPos;
+    private long slabBytesUsed;
 
-        Chain(byte[] key, long hash, Version head) {
-            this.key = key;
-            this.keyLength = key.length;
-            this.hash = hash;
-            this.head = head;
-        }
+    /** Key pages: {@link #STRIDE} longs per id. The directory is replaced when it grows; pages never move. */
+    private volatile long[][] pages = new long[16][];
+    /** Slots hold id + 1 (0: empty); replaced whole when it grows. */
+    private volatile int[] table;
+    private volatile int count;
+    private volatile long liveCount;
+    /** Sequence number of the first write (the memtable holds no older version); writer only. */
+    private long firstSeq = Long.MAX_VALUE;
+    private final AtomicReference<Runs> runs = new AtomicReference<>(new Runs(List.of(), 0));
 
-        Version visible(long snapshot) {
-            Version v = head;
-            while (v != null && v.seq > snapshot) {
-                v = v.older;
-            }
-            return v;
-        }
-    }
-
-    /** A key with its hash, for the hash map. */
-    private static final class Key {
-        final byte[] bytes;
-        final int hash;
-        final long hash64;
-
-        Key(byte[] bytes) {
-            this.bytes = bytes;
-            long h = KeyHash.hash(bytes);
-            this.hash64 = h;
-            this.hash = (int) (h ^ (h >>> 32));
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Key k && k.hash == hash && Arrays.equals(k.bytes, bytes);
-        }
-
-        @Override
-        public int hashCode() {
-            return hash;
-        }
+    Memtable() {
+        this(4096);
     }
 
     /**
-     * Chains sorted by key, and (built at the first range search, for runs worth it) the 8 bytes of every key
-     * after the prefix all of them share, as numbers: a range read searches every run twice, and a binary search
-     * over the chains reaches a key array through a pointer per probe (in a stream-stream join, which reads
-     * after every write, those searches were 40 % of the time). The numbers narrow the search without touching
-     * a key; only keys whose 8 bytes tie are compared in full.
+     * A memtable sized for about {@code expectedKeys} keys (the previous memtable's count), so that its
+     * table does not rebuild its way up while it fills.
      */
-    private static final class Run {
-        /** Runs shorter than this are searched over the chains directly. */
+    Memtable(long expectedKeys) {
+        long n = Math.min(Math.max(expectedKeys, 1024), 1 << 23);
+        int cap = Integer.highestOneBit((int) (n + n / 2)) << 1; // load at most 3/4 at the expected count
+        this.table = new int[cap];
+    }
+
+    // =============================================================================================
+    // Writes (one writer)
+    // =============================================================================================
+
+    /** Writes {@code valueOrNull} (null: a tombstone) for {@code key} at sequence number {@code seq}. Writer only. */
+    void put(byte[] key, byte[] valueOrNull, long seq) {
+        if (seq < firstSeq) {
+            firstSeq = seq;
+        }
+        long hash = KeyHash.hash(key);
+        int[] t = table;
+        int mask = t.length - 1;
+        int i = spread(hash) & mask;
+        while (true) {
+            int slot = t[i]; // the writer's own table: plain reads see its own stores
+            if (slot == 0) {
+                break;
+            }
+            int id = slot - 1;
+            long[] page = page(id);
+            int at = (id & (PAGE_KEYS - 1)) * STRIDE;
+            if (page[at + HASH] == hash && keyEquals(page[at + KEY_ADDRESS], key)) {
+                long old = page[at + HEAD];
+                long v = appendVersion(seq, old, valueOrNull);
+                LONGS.setRelease(page, at + HEAD, v);
+                boolean wasValue = valueLength(old) >= 0;
+                if (wasValue != (valueOrNull != null)) {
+                    liveCount = liveCount + (wasValue ? -1 : 1);
+                }
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+        insert(key, hash, appendVersion(seq, NONE, valueOrNull), t, i);
+    }
+
+    /** A new key at free slot {@code i} of table {@code t}. */
+    private void insert(byte[] key, long hash, long version, int[] t, int i) {
+        int id = count;
+        long keyAddress = allocate(KEY_HEADER + key.length);
+        byte[] s = slab;
+        int off = offset(keyAddress);
+        SLAB_INT.set(s, off, key.length);
+        System.arraycopy(key, 0, s, off + KEY_HEADER, key.length);
+        long[] page = pageForWrite(id);
+        int at = (id & (PAGE_KEYS - 1)) * STRIDE;
+        page[at + KEY_ADDRESS] = keyAddress;
+        page[at + HASH] = hash;
+        page[at + HEAD] = version;
+        INTS.setRelease(t, i, id + 1); // publishes the key record, the version and the page fields
+        count = id + 1;
+        if (valueLength(version) >= 0) {
+            liveCount = liveCount + 1;
+        }
+        if ((long) (id + 1) * 4 > (long) t.length * 3) {
+            grow();
+        }
+    }
+
+    /** Rebuilds the table at twice the size and publishes it whole. */
+    private void grow() {
+        int[] old = table;
+        int[] t = new int[old.length * 2];
+        int mask = t.length - 1;
+        int n = count;
+        for (int id = 0; id < n; id++) {
+            int i = spread(hash(id)) & mask;
+            while (t[i] != 0) {
+                i = (i + 1) & mask;
+            }
+            t[i] = id + 1;
+        }
+        table = t; // volatile: the new table's slots are visible with it
+    }
+
+    private long appendVersion(long seq, long older, byte[] valueOrNull) {
+        int len = valueOrNull == null ? -1 : valueOrNull.length;
+        long address = allocate(VERSION_HEADER + Math.max(0, len));
+        byte[] s = slab;
+        int off = offset(address);
+        SLAB_LONG.set(s, off, seq);
+        SLAB_LONG.set(s, off + 8, older);
+        SLAB_INT.set(s, off + 16, len);
+        if (len > 0) {
+            System.arraycopy(valueOrNull, 0, s, off + VERSION_HEADER, len);
+        }
+        return address;
+    }
+
+    /** Room for a record of {@code size} bytes in the current slab, or a new one; returns its address. */
+    private long allocate(int size) {
+        if (slab == null || slabPos + size > slab.length) {
+            int next = slab == null ? FIRST_SLAB : Math.min(MAX_SLAB, slab.length * 2);
+            newSlab(Math.max(next, size));
+        }
+        long address = ((long) slabNumber << 32) | slabPos;
+        slabPos += size;
+        slabBytesUsed += size;
+        return address;
+    }
+
+    private void newSlab(int size) {
+        byte[][] dir = slabs;
+        if (slabCount == dir.length) {
+            dir = Arrays.copyOf(dir, dir.length * 2);
+        }
+        byte[] s = new byte[size];
+        dir[slabCount] = s; // published to readers by the release store of the first address into it
+        if (dir != slabs) {
+            slabs = dir;
+        }
+        slab = s;
+        slabNumber = slabCount++;
+        slabPos = 0;
+    }
+
+    private long[] pageForWrite(int id) {
+        int p = id >>> PAGE_SHIFT;
+        long[][] dir = pages;
+        if (p == dir.length) {
+            dir = Arrays.copyOf(dir, dir.length * 2);
+        }
+        long[] page = dir[p];
+        if (page == null) {
+            page = new long[PAGE_KEYS * STRIDE];
+            dir[p] = page; // published by the release store of the table slot of its first key
+        }
+        if (dir != pages) {
+            pages = dir;
+        }
+        return page;
+    }
+
+    /**
+     * Writes a tombstone over every key below {@code bound} whose newest version is a value, numbering
+     * them after {@code seq}; returns the last number used. Writer only.
+     */
+    long tombstoneBelow(byte[] bound, long seq) {
+        Cursor c = entries(null, true, bound, false, false);
+        List<byte[]> keys = new ArrayList<>();
+        while (c.next()) {
+            if (valueLength(head(c.id())) >= 0) {
+                keys.add(key(c.id()));
+            }
+        }
+        for (byte[] k : keys) {
+            put(k, null, ++seq);
+        }
+        return seq;
+    }
+
+    // =============================================================================================
+    // Reads (any thread)
+    // =============================================================================================
+
+    /** The address of the version of {@code key} visible at {@code snapshot}, or {@link #NONE} when the memtable has no say. */
+    long get(byte[] key, long snapshot) {
+        int id = find(key);
+        return id < 0 ? NONE : visible(id, snapshot);
+    }
+
+    /** The id of {@code key}, or -1. */
+    int find(byte[] key) {
+        long hash = KeyHash.hash(key);
+        int[] t = table;
+        int mask = t.length - 1;
+        int i = spread(hash) & mask;
+        while (true) {
+            int slot = (int) INTS.getAcquire(t, i);
+            if (slot == 0) {
+                return -1;
+            }
+            int id = slot - 1;
+            if (hash(id) == hash && keyEquals(keyAddress(id), key)) {
+                return id;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /** The newest version of key {@code id} at or before {@code snapshot}, or {@link #NONE}. */
+    long visible(int id, long snapshot) {
+        long v = head(id);
+        while (v != NONE && seq(v) > snapshot) {
+            v = older(v);
+        }
+        return v;
+    }
+
+    /** The newest version of key {@code id}. */
+    long head(int id) {
+        long[] page = page(id);
+        return (long) LONGS.getAcquire(page, (id & (PAGE_KEYS - 1)) * STRIDE + HEAD);
+    }
+
+    /** The sequence number of version {@code v}. */
+    long seq(long v) {
+        return (long) SLAB_LONG.get(slabs[slabOf(v)], offset(v));
+    }
+
+    /** The version before {@code v} of the same key, or {@link #NONE}. */
+    long older(long v) {
+        return (long) SLAB_LONG.get(slabs[slabOf(v)], offset(v) + 8);
+    }
+
+    /** The length of version {@code v}'s value, -1 for a tombstone (and for {@link #NONE}). */
+    int valueLength(long v) {
+        return v == NONE ? -1 : (int) SLAB_INT.get(slabs[slabOf(v)], offset(v) + 16);
+    }
+
+    /** A copy of version {@code v}'s value, or null for a tombstone. */
+    byte[] value(long v) {
+        byte[] s = slabs[slabOf(v)];
+        int off = offset(v);
+        int len = (int) SLAB_INT.get(s, off + 16);
+        return len < 0 ? null : Arrays.copyOfRange(s, off + VERSION_HEADER, off + VERSION_HEADER + len);
+    }
+
+    /** A copy of key {@code id}. */
+    byte[] key(int id) {
+        long a = keyAddress(id);
+        byte[] s = slabs[slabOf(a)];
+        int off = offset(a);
+        int len = (int) SLAB_INT.get(s, off);
+        return Arrays.copyOfRange(s, off + KEY_HEADER, off + KEY_HEADER + len);
+    }
+
+    /** The length of key {@code id}. */
+    int keyLength(int id) {
+        long a = keyAddress(id);
+        return (int) SLAB_INT.get(slabs[slabOf(a)], offset(a));
+    }
+
+    /** {@link KeyHash#hash} of key {@code id}. */
+    long hash(int id) {
+        return page(id)[(id & (PAGE_KEYS - 1)) * STRIDE + HASH];
+    }
+
+    /**
+     * The first 8 bytes of key {@code id} from {@code from} on, big-endian, zero-padded past its end (see
+     * {@link KeyOrder#prefix(byte[])}).
+     */
+    long prefix(int id, int from) {
+        long a = keyAddress(id);
+        byte[] s = slabs[slabOf(a)];
+        int off = offset(a);
+        int len = (int) SLAB_INT.get(s, off);
+        int start = off + KEY_HEADER + from;
+        int n = Math.min(8, len - from);
+        long p = 0;
+        for (int i = 0; i < n; i++) {
+            p |= (s[start + i] & 0xFFL) << (56 - 8 * i);
+        }
+        return p;
+    }
+
+    private long keyAddress(int id) {
+        return page(id)[(id & (PAGE_KEYS - 1)) * STRIDE + KEY_ADDRESS];
+    }
+
+    private long[] page(int id) {
+        return pages[id >>> PAGE_SHIFT];
+    }
+
+    private boolean keyEquals(long keyAddress, byte[] key) {
+        byte[] s = slabs[slabOf(keyAddress)];
+        int off = offset(keyAddress);
+        int len = (int) SLAB_INT.get(s, off);
+        return len == key.length && Arrays.equals(s, off + KEY_HEADER, off + KEY_HEADER + len, key, 0, len);
+    }
+
+    /** How many of the first {@code limit} bytes of {@code key} key {@code id} starts with. */
+    private int sharedWith(int id, byte[] key, int limit) {
+        long a = keyAddress(id);
+        byte[] s = slabs[slabOf(a)];
+        int off = offset(a) + KEY_HEADER;
+        int len = Math.min(limit, (int) SLAB_INT.get(s, off - KEY_HEADER));
+        int m = Arrays.mismatch(s, off, off + len, key, 0, len);
+        return m < 0 ? len : m;
+    }
+
+    /** Compares key {@code id} with {@code key} in unsigned byte order. */
+    int compare(int id, byte[] key) {
+        long a = keyAddress(id);
+        byte[] s = slabs[slabOf(a)];
+        int off = offset(a) + KEY_HEADER;
+        int len = (int) SLAB_INT.get(s, off - KEY_HEADER);
+        return Arrays.compareUnsigned(s, off, off + len, key, 0, key.length);
+    }
+
+    /** Compares keys {@code a} and {@code b} in unsigned byte order. */
+    int compare(int a, int b) {
+        long x = keyAddress(a);
+        long y = keyAddress(b);
+        byte[] sx = slabs[slabOf(x)];
+        byte[] sy = slabs[slabOf(y)];
+        int ox = offset(x) + KEY_HEADER;
+        int oy = offset(y) + KEY_HEADER;
+        int lx = (int) SLAB_INT.get(sx, ox - KEY_HEADER);
+        int ly = (int) SLAB_INT.get(sy, oy - KEY_HEADER);
+        return Arrays.compareUnsigned(sx, ox, ox + lx, sy, oy, oy + ly);
+    }
+
+    private static int slabOf(long address) {
+        return (int) (address >>> 32);
+    }
+
+    private static int offset(long address) {
+        return (int) address;
+    }
+
+    private static int spread(long hash) {
+        return (int) (hash ^ (hash >>> 32));
+    }
+
+    /** Whether some key has a version at or before {@code seq}. Writer only. */
+    boolean holdsWritesUpTo(long seq) {
+        return firstSeq <= seq;
+    }
+
+    /**
+     * Bytes held: slab bytes used (keys, values and their headers) and each key's bookkeeping (its page
+     * fields and its share of the table at the table's usual load), so that an empty memtable counts as
+     * empty. Exact for the writer; other threads (metrics) may read a figure a few writes old.
+     */
+    long approximateBytes() {
+        return slabBytesUsed + (long) count * KEY_BOOKKEEPING;
+    }
+
+    long keyCount() {
+        return count;
+    }
+
+    /** Keys whose newest version is a value (not a tombstone). */
+    long liveCount() {
+        return liveCount;
+    }
+
+    boolean isEmpty() {
+        return count == 0;
+    }
+
+    // =============================================================================================
+    // Order
+    // =============================================================================================
+
+    /**
+     * Ids sorted by key and (built at the first range search, for runs worth it) the 8 bytes of every key
+     * after the prefix all of them share, as numbers: a range read searches every run twice (in a
+     * stream-stream join, which reads after every write, those searches were 40 % of the time). The
+     * numbers narrow the search without touching a key; only keys whose 8 bytes tie are compared in full.
+     */
+    private final class Run {
+        /** Runs shorter than this are searched over the keys directly. */
         static final int INDEXED_FROM = 16;
-        private final Chain[] chains;
-        /** Length of the prefix every key of the run shares; set with {@link #prefixes}. */
+        private final int[] ids;
+        /** Length of the prefix every key of the run shares, and the run's first key; set with {@link #prefixes}. */
         private int shared;
+        private byte[] first;
         /** Each key's 8 bytes after {@link #shared}, big-endian, zero-padded; null until first searched. */
         private volatile long[] prefixes;
 
-        Run(Chain[] chains) {
-            this.chains = chains;
-        }
-
-        Chain[] chains() {
-            return chains;
+        Run(int[] ids) {
+            this.ids = ids;
         }
 
         int size() {
-            return chains.length;
+            return ids.length;
         }
 
         /** First index whose key is at or above {@code key} ({@code inclusive}), or above it. */
         int lowerBound(byte[] key, boolean inclusive) {
-            int n = chains.length;
+            int n = ids.length;
             if (n < INDEXED_FROM) {
-                return Memtable.lowerBound(chains, key, inclusive, 0, n);
+                return lowerBoundIn(ids, key, inclusive, 0, n);
             }
             long[] px = prefixes;
             if (px == null) {
@@ -138,7 +490,7 @@ final class Memtable {
             }
             int s = shared;
             if (s > 0) {
-                byte[] first = chains[0].key;
+                byte[] first = this.first;
                 if (key.length < s || Arrays.mismatch(key, 0, s, first, 0, s) >= 0) {
                     // the key leaves the shared prefix: every key of the run is above it, or every one below
                     int c = Arrays.compareUnsigned(key, 0, Math.min(s, key.length), first, 0, s);
@@ -166,136 +518,29 @@ final class Memtable {
                     hi = mid;
                 }
             }
-            return Memtable.lowerBound(chains, key, inclusive, lo, tieEnd);
+            return lowerBoundIn(ids, key, inclusive, lo, tieEnd);
         }
 
         private long[] buildPrefixes() {
-            int n = chains.length;
-            byte[] first = chains[0].key;
-            byte[] last = chains[n - 1].key;
+            int n = ids.length;
+            byte[] first = Memtable.this.key(ids[0]);
+            byte[] last = Memtable.this.key(ids[n - 1]);
             // in a sorted run, the prefix the first and last keys share is shared by every key between them
             int m = Arrays.mismatch(first, last);
             int s = m < 0 ? first.length : m; // mismatch is at most the shorter key's length
             long[] px = new long[n];
             for (int i = 0; i < n; i++) {
-                px[i] = KeyOrder.prefix(chains[i].key, s);
+                px[i] = prefix(ids[i], s);
             }
             shared = s;
-            prefixes = px; // published after shared (volatile write)
+            this.first = first;
+            prefixes = px; // published after shared and first (volatile write)
             return px;
         }
     }
 
-    /** The published sorted runs and how many insertions they cover. */
+    /** The published sorted runs and how many ids they cover. */
     private record Runs(List<Run> list, int covered) {
-    }
-
-    private final ConcurrentHashMap<Key, Chain> map;
-    private final AtomicLong bytes = new AtomicLong();
-    /** New keys' chains in insertion order; the writer appends, readers read below {@link #count}. */
-    private volatile Chain[] inserted;
-    private volatile int count;
-    private volatile long liveCount;
-    /** Sequence number of the first write (the memtable holds no older version); writer only. */
-    private long firstSeq = Long.MAX_VALUE;
-    private final AtomicReference<Runs> runs = new AtomicReference<>(new Runs(List.of(), 0));
-
-    Memtable() {
-        this(4096);
-    }
-
-    /**
-     * A memtable sized for about {@code expectedKeys} keys (the previous memtable's count), so that it
-     * does not rehash its way up while it fills.
-     */
-    Memtable(long expectedKeys) {
-        int n = (int) Math.min(Math.max(expectedKeys, 4096), 1 << 26);
-        // The map allocates its table at the first put, off the path that froze the previous memtable (a
-        // commit's checkpoint); the insertion log starts small and doubles, which costs O(1) a key.
-        this.map = new ConcurrentHashMap<>(n + n / 3);
-        this.inserted = new Chain[Math.min(n, 1 << 14)];
-    }
-
-    /** Writer only. */
-    void put(byte[] key, byte[] valueOrNull, long seq) {
-        if (seq < firstSeq) {
-            firstSeq = seq;
-        }
-        long added = ENTRY_OVERHEAD / 2 + (valueOrNull == null ? 0 : valueOrNull.length);
-        Version first = new Version(seq, valueOrNull, null);
-        Key k = new Key(key);
-        Chain fresh = new Chain(key, k.hash64, first);
-        Chain chain = map.putIfAbsent(k, fresh);
-        if (chain == null) {
-            added += key.length + ENTRY_OVERHEAD / 2;
-            Chain[] arr = inserted;
-            int c = count;
-            if (c == arr.length) {
-                arr = Arrays.copyOf(arr, c * 2);
-                inserted = arr; // published before the count that makes the new slot readable
-            }
-            arr[c] = fresh;
-            count = c + 1;
-            if (valueOrNull != null) {
-                liveCount++;
-            }
-        } else {
-            Version old = chain.head;
-            chain.head = new Version(seq, valueOrNull, old);
-            if (old.value == null && valueOrNull != null) {
-                liveCount++;
-            } else if (old.value != null && valueOrNull == null) {
-                liveCount--;
-            }
-        }
-        bytes.addAndGet(added);
-    }
-
-    /** The version visible at {@code snapshot}, or null when the memtable has no say on this key. */
-    Version get(byte[] key, long snapshot) {
-        Chain chain = map.get(new Key(key));
-        return chain == null ? null : chain.visible(snapshot);
-    }
-
-    /**
-     * Writes a tombstone over every key below {@code bound} whose newest version is a value, numbering
-     * them after {@code seq}; returns the last number used. Writer only.
-     */
-    long tombstoneBelow(byte[] bound, long seq) {
-        Iterator<Map.Entry<byte[], Chain>> it = entries(null, true, bound, false, false);
-        List<byte[]> keys = new ArrayList<>();
-        while (it.hasNext()) {
-            Map.Entry<byte[], Chain> e = it.next();
-            if (e.getValue().head.value != null) {
-                keys.add(e.getKey());
-            }
-        }
-        for (byte[] k : keys) {
-            put(k, null, ++seq);
-        }
-        return seq;
-    }
-
-    /** Whether some key has a version at or before {@code seq}. Writer only. */
-    boolean holdsWritesUpTo(long seq) {
-        return firstSeq <= seq;
-    }
-
-    long approximateBytes() {
-        return bytes.get();
-    }
-
-    long keyCount() {
-        return count;
-    }
-
-    /** Keys whose newest version is a value (not a tombstone). */
-    long liveCount() {
-        return liveCount;
-    }
-
-    boolean isEmpty() {
-        return count == 0;
     }
 
     /** Sorted runs covering every key inserted so far; builds and publishes a new run if needed. */
@@ -306,8 +551,10 @@ final class Memtable {
             if (r.covered() >= c) {
                 return r.list();
             }
-            Chain[] arr = inserted;
-            Chain[] fresh = Arrays.copyOfRange(arr, r.covered(), c);
+            int[] fresh = new int[c - r.covered()];
+            for (int i = 0; i < fresh.length; i++) {
+                fresh[i] = r.covered() + i;
+            }
             sortByKey(fresh);
             List<Run> list = new ArrayList<>(r.list());
             list.add(new Run(fresh));
@@ -315,7 +562,7 @@ final class Memtable {
             while (list.size() >= 2 && list.get(list.size() - 1).size() * 2 >= list.get(list.size() - 2).size()) {
                 Run b = list.remove(list.size() - 1);
                 Run a = list.remove(list.size() - 1);
-                list.add(merge(a, b));
+                list.add(new Run(merge(a.ids, b.ids)));
             }
             if (runs.compareAndSet(r, new Runs(List.copyOf(list), c))) {
                 return list;
@@ -323,42 +570,36 @@ final class Memtable {
         }
     }
 
-    private static final java.util.Comparator<Chain> BY_KEY = (a, b) -> Arrays.compareUnsigned(a.key, b.key);
-
     /**
-     * Sorts chains by key in unsigned byte order. A comparison sort over the chains chases a pointer to a
-     * key array per comparison (cache misses: it was two thirds of a flush's time). Instead the keys' first
-     * distinguishing bytes go into a primitive array with each chain's index, that array is sorted (no
-     * pointers), and only chains whose 40 sorted bits tie are compared in full. The bytes taken start after
-     * the prefix all keys share (a time-partitioned store's keys share their partition number).
+     * Sorts ids by key in unsigned byte order. A comparison sort reaches two keys' bytes per comparison
+     * (cache misses: it was two thirds of a flush's time). Instead the keys' first distinguishing bytes go
+     * into a primitive array with each id's position, that array is sorted, and only ids whose 40 sorted
+     * bits tie are compared in full. The bytes taken start after the prefix all keys share (a
+     * time-partitioned store's keys share their partition number).
      */
-    static void sortByKey(Chain[] chains) {
-        int n = chains.length;
+    void sortByKey(int[] ids) {
+        int n = ids.length;
         if (n < 64 || n > MAX_PACKED_SORT) {
-            Arrays.sort(chains, BY_KEY);
+            mergeSort(ids, 0, n, new int[n]);
             return;
         }
-        byte[] first = chains[0].key;
+        byte[] first = key(ids[0]);
         int shared = first.length;
         for (int i = 1; i < n && shared > 0; i++) {
-            int m = Arrays.mismatch(first, 0, shared, chains[i].key, 0, Math.min(shared, chains[i].key.length));
-            if (m >= 0) {
-                shared = m;
-            } else {
-                shared = Math.min(shared, chains[i].key.length);
-            }
+            shared = sharedWith(ids[i], first, shared);
         }
         long[] packed = new long[n];
         for (int i = 0; i < n; i++) {
-            long p = KeyOrder.prefix(chains[i].key, shared);
-            // top 40 bits of the prefix, then the index; sign flipped so that signed order is unsigned order
+            long p = prefix(ids[i], shared);
+            // top 40 bits of the prefix, then the position; sign flipped so that signed order is unsigned order
             packed[i] = ((p & ~INDEX_MASK) | i) ^ Long.MIN_VALUE;
         }
         Arrays.sort(packed);
-        Chain[] sorted = new Chain[n];
+        int[] sorted = new int[n];
         for (int i = 0; i < n; i++) {
-            sorted[i] = chains[(int) (packed[i] & INDEX_MASK)];
+            sorted[i] = ids[(int) (packed[i] & INDEX_MASK)];
         }
+        int[] scratch = null;
         for (int i = 0; i < n; ) {
             long high = packed[i] & ~INDEX_MASK;
             int j = i + 1;
@@ -366,41 +607,78 @@ final class Memtable {
                 j++;
             }
             if (j - i > 1) {
-                Arrays.sort(sorted, i, j, BY_KEY);
+                if (scratch == null) {
+                    scratch = new int[n];
+                }
+                mergeSort(sorted, i, j, scratch);
             }
             i = j;
         }
-        System.arraycopy(sorted, 0, chains, 0, n);
+        System.arraycopy(sorted, 0, ids, 0, n);
     }
 
-    /** The low bits of a packed sort entry hold the chain's index. */
+    /** A stable sort of {@code ids[from, to)} by key (insertion sort below 16 ids). */
+    private void mergeSort(int[] ids, int from, int to, int[] scratch) {
+        if (to - from < 16) {
+            for (int i = from + 1; i < to; i++) {
+                int x = ids[i];
+                int j = i - 1;
+                while (j >= from && compare(ids[j], x) > 0) {
+                    ids[j + 1] = ids[j];
+                    j--;
+                }
+                ids[j + 1] = x;
+            }
+            return;
+        }
+        int mid = (from + to) >>> 1;
+        mergeSort(ids, from, mid, scratch);
+        mergeSort(ids, mid, to, scratch);
+        if (compare(ids[mid - 1], ids[mid]) <= 0) {
+            return;
+        }
+        System.arraycopy(ids, from, scratch, from, to - from);
+        int i = from;
+        int j = mid;
+        int k = from;
+        while (i < mid && j < to) {
+            ids[k++] = compare(scratch[i], scratch[j]) <= 0 ? scratch[i++] : scratch[j++];
+        }
+        while (i < mid) {
+            ids[k++] = scratch[i++];
+        }
+        while (j < to) {
+            ids[k++] = scratch[j++];
+        }
+    }
+
+    /** The low bits of a packed sort entry hold the id's position. */
     private static final int INDEX_BITS = 24;
     private static final long INDEX_MASK = (1L << INDEX_BITS) - 1;
     private static final int MAX_PACKED_SORT = 1 << INDEX_BITS;
 
-    private static Run merge(Run a, Run b) {
-        Chain[] out = new Chain[a.size() + b.size()];
+    private int[] merge(int[] a, int[] b) {
+        int[] out = new int[a.length + b.length];
         int i = 0;
         int j = 0;
         int k = 0;
-        while (i < a.size() && j < b.size()) {
-            out[k++] = Arrays.compareUnsigned(a.chains()[i].key, b.chains()[j].key) <= 0 ? a.chains()[i++] : b.chains()[j++];
+        while (i < a.length && j < b.length) {
+            out[k++] = compare(a[i], b[j]) <= 0 ? a[i++] : b[j++];
         }
-        while (i < a.size()) {
-            out[k++] = a.chains()[i++];
+        while (i < a.length) {
+            out[k++] = a[i++];
         }
-        while (j < b.size()) {
-            out[k++] = b.chains()[j++];
+        while (j < b.length) {
+            out[k++] = b[j++];
         }
-        return new Run(out);
+        return out;
     }
 
-    /** First index in {@code run} whose key is {@code >= key} (or {@code > key} when not inclusive). */
-    /** First index in [lo, hi) whose key is at or above {@code key} ({@code inclusive}), or above it; hi if none. */
-    private static int lowerBound(Chain[] run, byte[] key, boolean inclusive, int lo, int hi) {
+    /** First index in [lo, hi) of {@code ids} whose key is at or above {@code key} ({@code inclusive}), or above it; hi if none. */
+    private int lowerBoundIn(int[] ids, byte[] key, boolean inclusive, int lo, int hi) {
         while (lo < hi) {
             int mid = (lo + hi) >>> 1;
-            int c = Arrays.compareUnsigned(run[mid].key, key);
+            int c = compare(ids[mid], key);
             if (c < 0 || (c == 0 && !inclusive)) {
                 lo = mid + 1;
             } else {
@@ -410,33 +688,31 @@ final class Memtable {
         return lo;
     }
 
-    /** Every key's chain in key order (not to be changed: it may be the memtable's own sorted run). */
-    Chain[] chainsInOrder() {
+    /** Every key's id in key order (not to be changed: it may be the memtable's own sorted run). */
+    int[] idsInOrder() {
         List<Run> list = sorted();
         if (list.isEmpty()) {
-            return new Chain[0];
+            return new int[0];
         }
-        Run all = list.get(0);
+        int[] all = list.get(0).ids;
         for (int i = 1; i < list.size(); i++) {
-            all = merge(all, list.get(i));
+            all = merge(all, list.get(i).ids);
         }
-        return all.chains();
+        return all;
     }
 
-    /** Keys in [from, to] (either bound null = open), in the given direction, with their chains. */
-    Iterator<Map.Entry<byte[], Chain>> entries(byte[] from, boolean fromInclusive, byte[] to, boolean toInclusive,
-                                               boolean reverse) {
+    /** Keys in [from, to] (either bound null = open), in the given direction. */
+    Cursor entries(byte[] from, boolean fromInclusive, byte[] to, boolean toInclusive, boolean reverse) {
         List<Run> list = sorted();
         int n = list.size();
-        Chain[][] arrays = new Chain[n][];
+        int[][] arrays = new int[n][];
         int[] pos = new int[n];
         int[] end = new int[n];
         for (int i = 0; i < n; i++) {
-            Run sortedRun = list.get(i);
-            Chain[] run = sortedRun.chains();
-            arrays[i] = run;
-            int lo = from == null ? 0 : sortedRun.lowerBound(from, fromInclusive);
-            int hi = to == null ? run.length : sortedRun.lowerBound(to, !toInclusive);
+            Run run = list.get(i);
+            arrays[i] = run.ids;
+            int lo = from == null ? 0 : run.lowerBound(from, fromInclusive);
+            int hi = to == null ? run.ids.length : run.lowerBound(to, !toInclusive);
             if (hi < lo) {
                 hi = lo; // bounds that cross (from == to with one of them exclusive): nothing, not a walk past the end
             }
@@ -448,40 +724,56 @@ final class Memtable {
                 end[i] = hi;
             }
         }
-        return new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-                for (int i = 0; i < n; i++) {
-                    if (pos[i] != end[i]) {
-                        return true;
-                    }
-                }
-                return false;
-            }
+        return new Cursor(arrays, pos, end, reverse);
+    }
 
-            @Override
-            public Map.Entry<byte[], Chain> next() {
-                int best = -1;
-                for (int i = 0; i < n; i++) {
-                    if (pos[i] == end[i]) {
-                        continue;
-                    }
-                    if (best < 0) {
-                        best = i;
-                    } else {
-                        int c = Arrays.compareUnsigned(arrays[i][pos[i]].key, arrays[best][pos[best]].key);
-                        if (reverse ? c > 0 : c < 0) {
-                            best = i;
-                        }
-                    }
+    /** Keys in order, merged over the sorted runs: {@link #next()} then {@link #id()}. */
+    final class Cursor {
+        private final int[][] arrays;
+        private final int[] pos;
+        private final int[] end;
+        private final boolean reverse;
+        private int id = -1;
+
+        private Cursor(int[][] arrays, int[] pos, int[] end, boolean reverse) {
+            this.arrays = arrays;
+            this.pos = pos;
+            this.end = end;
+            this.reverse = reverse;
+        }
+
+        /** Moves to the next key; false at the end. */
+        boolean next() {
+            int best = -1;
+            for (int i = 0; i < arrays.length; i++) {
+                if (pos[i] == end[i]) {
+                    continue;
                 }
                 if (best < 0) {
-                    throw new NoSuchElementException();
+                    best = i;
+                } else {
+                    int c = compare(arrays[i][pos[i]], arrays[best][pos[best]]);
+                    if (reverse ? c > 0 : c < 0) {
+                        best = i;
+                    }
                 }
-                Chain chain = arrays[best][pos[best]];
-                pos[best] += reverse ? -1 : 1;
-                return new AbstractMap.SimpleImmutableEntry<>(chain.key, chain);
             }
-        };
+            if (best < 0) {
+                id = -1;
+                return false;
+            }
+            id = arrays[best][pos[best]];
+            pos[best] += reverse ? -1 : 1;
+            return true;
+        }
+
+        /** The key the cursor is on. */
+        int id() {
+            return id;
+        }
+
+        Memtable memtable() {
+            return Memtable.this;
+        }
     }
 }

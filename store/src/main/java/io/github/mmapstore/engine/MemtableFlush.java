@@ -16,25 +16,28 @@ final class MemtableFlush {
     private MemtableFlush() {
     }
 
-    /** Which version of a key's chain a flush writes, or null to leave the key out. */
+    /** Which version of a key a flush writes ({@link Memtable#NONE}: leave the key out). */
     @FunctionalInterface
     interface Selection {
-        Memtable.Version pick(Memtable.Chain chain);
+        long pick(Memtable mem, int id);
     }
 
     /** The state as of sequence number {@code seq} (every key with a version at or before it). */
     static Selection visibleAt(long seq) {
-        return chain -> chain.visible(seq);
+        return (mem, id) -> mem.visible(id, seq);
     }
 
     /** The newest version of every key written after {@code seq}. */
     static Selection newerThan(long seq) {
-        return chain -> chain.head.seq > seq ? chain.head : null;
+        return (mem, id) -> {
+            long head = mem.head(id);
+            return mem.seq(head) > seq ? head : Memtable.NONE;
+        };
     }
 
     /** The newest version of every key. */
     static Selection newest() {
-        return chain -> chain.head;
+        return Memtable::head;
     }
 
     /**
@@ -47,49 +50,79 @@ final class MemtableFlush {
      */
     static List<Segment> write(Path dir, LongSupplier numbers, Memtable mem, Selection selection, List<Segment> below,
                                boolean partitioned, ColumnExtension columns, boolean fsync) throws IOException {
-        // One pass picks the rows and counts the sizes of each partition's file (chains in key order, no merge
-        // or entry objects; every key and value touched once); the writing pass then copies them. A flush is
-        // bound by memory stalls on rows scattered over the heap: one pass fewer over them is most of its cost.
-        Memtable.Chain[] chains = mem.chainsInOrder();
+        // One pass picks the rows and counts the sizes of each partition's file from the lengths in the
+        // memtable's records (no copies, no objects per row); the writing pass then copies each row out once,
+        // straight into the writer.
+        int[] order = mem.idsInOrder();
         int n = 0;
-        byte[][] keys = new byte[chains.length][];
-        byte[][] values = new byte[chains.length][];
-        long[] hashes = new long[chains.length];
+        int[] rows = new int[order.length];
+        long[] versions = new long[order.length];
         List<int[]> ranges = new ArrayList<>();          // [from, to) of each partition's rows
         List<SegmentWriter.Sizes> sizes = new ArrayList<>();
         long part = 0;
         boolean bottom = false;
         SegmentWriter.Sizes current = null;
-        for (Memtable.Chain chain : chains) {
-            Memtable.Version picked = selection.pick(chain);
-            if (picked == null) {
-                continue;
-            }
-            byte[] key = chain.key;
-            long p = partitioned ? KeyOrder.prefix(key) : 0; // (partitioned keys are read here anyway)
-            if (current == null || p != part) {
-                if (current != null) {
-                    ranges.get(ranges.size() - 1)[1] = n;
+        if (!partitioned && columns == null) {
+            // One file: its sizes are sums over the rows, so the rows are picked and measured in insertion
+            // order, which streams through the key pages and the slabs (ids are dense and records were
+            // appended in that order) instead of missing the cache twice a row as a pass in key order does;
+            // the pass in key order then only lists the picked rows.
+            bottom = isBottom(below, false, 0);
+            current = new SegmentWriter.Sizes(null);
+            sizes.add(current);
+            long[] picked = new long[order.length];
+            for (int id = 0; id < picked.length; id++) {
+                long v = selection.pick(mem, id);
+                if (v == Memtable.NONE) {
+                    continue;
                 }
-                part = p;
-                // A partition's tombstones hide nothing when no older segment holds rows of it.
-                bottom = isBottom(below, partitioned, part);
-                current = new SegmentWriter.Sizes(columns);
-                sizes.add(current);
-                ranges.add(new int[] {n, n});
+                int valueLength = mem.valueLength(v);
+                if (valueLength < 0 && bottom) {
+                    continue; // a tombstone with nothing older to hide
+                }
+                picked[id] = v;
+                current.addLengths(mem.keyLength(id), valueLength);
             }
-            if (picked.value == null && bottom) {
-                continue;
+            for (int id : order) {
+                if (picked[id] != Memtable.NONE) {
+                    rows[n] = id;
+                    versions[n] = picked[id];
+                    n++;
+                }
             }
-            keys[n] = key;
-            values[n] = picked.value;
-            hashes[n] = chain.hash;
-            if (columns == null) {
-                current.addLengths(chain.keyLength, picked.length);
-            } else {
-                current.add(key, picked.value);
+            ranges.add(new int[] {0, n});
+            current = null;
+        } else {
+            for (int id : order) {
+                long picked = selection.pick(mem, id);
+                if (picked == Memtable.NONE) {
+                    continue;
+                }
+                long p = partitioned ? mem.prefix(id, 0) : 0;
+                if (current == null || p != part) {
+                    if (current != null) {
+                        ranges.get(ranges.size() - 1)[1] = n;
+                    }
+                    part = p;
+                    // A partition's tombstones hide nothing when no older segment holds rows of it.
+                    bottom = isBottom(below, partitioned, part);
+                    current = new SegmentWriter.Sizes(columns);
+                    sizes.add(current);
+                    ranges.add(new int[] {n, n});
+                }
+                int valueLength = mem.valueLength(picked);
+                if (valueLength < 0 && bottom) {
+                    continue;
+                }
+                rows[n] = id;
+                versions[n] = picked;
+                if (columns == null) {
+                    current.addLengths(mem.keyLength(id), valueLength);
+                } else {
+                    current.add(mem.key(id), mem.value(picked));
+                }
+                n++;
             }
-            n++;
         }
         if (current != null) {
             ranges.get(ranges.size() - 1)[1] = n;
@@ -104,7 +137,8 @@ final class MemtableFlush {
                 }
                 w = new SegmentWriter(dir, numbers.getAsLong(), sz);
                 for (int i = ranges.get(r)[0]; i < ranges.get(r)[1]; i++) {
-                    w.add(keys[i], values[i], hashes[i]);
+                    int id = rows[i];
+                    w.add(mem.key(id), mem.value(versions[i]), mem.hash(id));
                 }
                 out.add(Segment.open(w.finish(fsync), w.number(), columns));
                 w = null;

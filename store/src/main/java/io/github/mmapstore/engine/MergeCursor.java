@@ -1,9 +1,7 @@
 package io.github.mmapstore.engine;
 
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Merges sorted sources (a memtable and segments, newest first) into one stream in key order, forward
@@ -24,14 +22,16 @@ final class MergeCursor {
     }
 
     static final class MemtableSource extends Source {
-        private final Iterator<Map.Entry<byte[], Memtable.Chain>> it;
+        private final Memtable memtable;
+        private final Memtable.Cursor cursor;
         private final long snapshot;
         private byte[] key;
         private byte[] value;
         private boolean valid;
 
         MemtableSource(Memtable m, long snapshot, byte[] from, boolean fromInc, byte[] to, boolean toInc, boolean reverse) {
-            this.it = m.entries(from, fromInc, to, toInc, reverse);
+            this.memtable = m;
+            this.cursor = m.entries(from, fromInc, to, toInc, reverse);
             this.snapshot = snapshot;
             advance();
         }
@@ -53,12 +53,12 @@ final class MergeCursor {
 
         @Override
         void advance() {
-            while (it.hasNext()) {
-                Map.Entry<byte[], Memtable.Chain> e = it.next();
-                Memtable.Version v = e.getValue().visible(snapshot);
-                if (v != null) {
-                    key = e.getKey();
-                    value = v.value;
+            while (cursor.next()) {
+                int id = cursor.id();
+                long v = memtable.visible(id, snapshot);
+                if (v != Memtable.NONE) {
+                    key = memtable.key(id);
+                    value = memtable.value(v);
                     valid = true;
                     return;
                 }

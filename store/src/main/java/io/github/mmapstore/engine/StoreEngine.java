@@ -443,6 +443,31 @@ public final class StoreEngine implements AutoCloseable {
     }
 
     /**
+     * From now on merges run in time-boxed slices on {@code executor} (e.g. {@link CompactionThreads#pool}),
+     * off the writer's thread; {@link #compact} then only makes sure one is on its way. Writes, commits and
+     * reads go on while a slice merges; a close or a full compaction waits for the slice in flight.
+     */
+    public synchronized void compactInBackground(java.util.concurrent.Executor executor) {
+        checkWritable();
+        compactor.runInBackground(executor);
+    }
+
+    /**
+     * With merges in the background: waits up to {@code nanos} for the slice in flight to end (returns at
+     * once when none is queued). A writer far past the space bound calls it to slow down until the merges
+     * catch up, as RocksDB delays writes when compaction falls behind.
+     */
+    public synchronized void awaitCompaction(long nanos) {
+        checkWritable();
+        compactor.awaitSlice(nanos);
+    }
+
+    /** Whether merges run on background threads ({@link #compactInBackground}). */
+    public synchronized boolean compactsInBackground() {
+        return compactor.inBackground();
+    }
+
+    /**
      * Merges every segment into one sorted run now (tests, tools, and before a benchmark's read phase):
      * one file, or files of {@link EngineConfig#compactionFileBytes()} with disjoint key ranges.
      */
@@ -523,12 +548,14 @@ public final class StoreEngine implements AutoCloseable {
     /** The value of {@code key} in {@code v} at {@code snapshot}, or null. */
     byte[] lookup(Version v, long snapshot, ReadIsolation isolation, byte[] key) {
         try {
-            Memtable.Version mv = v.memtable.get(key, snapshot);
-            if (mv == null && v.frozen != null) {
-                mv = v.frozen.get(key, snapshot);
+            Memtable m = v.memtable;
+            long mv = m.get(key, snapshot);
+            if (mv == Memtable.NONE && v.frozen != null) {
+                m = v.frozen;
+                mv = m.get(key, snapshot);
             }
-            if (mv != null) {
-                return mv.value;
+            if (mv != Memtable.NONE) {
+                return m.value(mv);
             }
             List<Segment> segs = v.segments;
             if (segs.isEmpty()) {
@@ -907,6 +934,11 @@ public final class StoreEngine implements AutoCloseable {
         // next open deletes every segment file that its manifest does not name.
         vs.current().release();
         closeQuietly(lock, lockChannel);
+    }
+
+    /** Whether a failure stopped the engine (it refuses every call until closed and reopened). */
+    boolean failed() {
+        return failure != null;
     }
 
     public boolean isClosed() {

@@ -13,11 +13,13 @@ import org.apache.kafka.common.config.ConfigException;
  * @param log whether the store keeps a log of its own ({@code mmapstore.log}): null ("auto", the default)
  *            keeps one only for a store without a changelog; with a changelog, Kafka's changelog is the log
  *            of record and the store makes its commits durable by checkpoints instead
+ * @param compactionThreads threads of the JVM-wide pool that runs merges off the stream threads
+ *            ({@code mmapstore.compaction.threads}); 0 runs them on the stream thread in paced steps
  */
 public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, long restoreCommitBytes,
                               Duration eosCheckpointInterval, Duration compactionIdleBudget,
                               Duration compactionIdleAfter, long compactionBusyWrites, Duration maintenanceInterval,
-                              Boolean log) {
+                              Boolean log, int compactionThreads) {
     public static final String PREFIX = "mmapstore.";
     public static final String MAX_KEY_BYTES = "max.key.bytes";
     public static final String MAX_VALUE_BYTES = "max.value.bytes";
@@ -36,6 +38,7 @@ public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, lo
     public static final String MAINTENANCE_INTERVAL_MS = "maintenance.interval.ms";
     public static final String LOG = "log";
     public static final String CHECKPOINT_INTERVAL_MS = "checkpoint.interval.ms";
+    public static final String COMPACTION_THREADS = "compaction.threads";
 
     public static final long DEFAULT_COMPACTION_BUDGET_MS = 5;
     public static final long DEFAULT_COMPACTION_IDLE_BUDGET_MS = 100;
@@ -44,6 +47,8 @@ public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, lo
     public static final long DEFAULT_RESTORE_COMMIT_BYTES = 256L * 1024 * 1024;
     public static final long DEFAULT_EOS_CHECKPOINT_INTERVAL_MS = 0;
     public static final long DEFAULT_MAINTENANCE_INTERVAL_MS = 5000;
+    /** One thread for the whole JVM: merges overlap with the stream threads without crowding them out. */
+    public static final int DEFAULT_COMPACTION_THREADS = 1;
 
     /** Reads the keys with the {@value #PREFIX} prefix already stripped (as appConfigsWithPrefix returns them). */
     public static MmapStoreConfig from(Map<String, Object> props) {
@@ -71,9 +76,10 @@ public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, lo
         long maintenanceInterval = longValue(props, MAINTENANCE_INTERVAL_MS, DEFAULT_MAINTENANCE_INTERVAL_MS, 0, Long.MAX_VALUE / 1_000_000);
         Boolean log = props.get(LOG) == null || "auto".equalsIgnoreCase(props.get(LOG).toString().trim())
                 ? null : boolValue(props, LOG, true);
+        int threads = (int) longValue(props, COMPACTION_THREADS, DEFAULT_COMPACTION_THREADS, 0, 256);
         return new MmapStoreConfig(e, Duration.ofMillis(budget), restore, Duration.ofMillis(eosInterval),
                 Duration.ofMillis(idleBudget), Duration.ofMillis(idleAfter), busyWrites, Duration.ofMillis(maintenanceInterval),
-                log);
+                log, threads);
     }
 
     private static double doubleValue(Map<String, Object> props, String key, double def, double min, double max) {

@@ -12,7 +12,7 @@ import net.jqwik.api.constraints.IntRange;
 
 /**
  * {@link Memtable#sortByKey} (a primitive sort over the keys' first distinguishing bytes, full comparisons
- * only among ties) orders chains exactly as a comparison sort in unsigned byte order does, whatever the
+ * only among ties) orders keys exactly as a comparison sort in unsigned byte order does, whatever the
  * keys look like: random, sharing long prefixes (time-partitioned keys), of varying and tiny lengths,
  * prefixes of each other, equal in their first 40 sorted bits; and range reads over its sorted runs return
  * what a sorted map does.
@@ -33,15 +33,24 @@ class MemtableSortTest {
             }
         }
         n = keys.size();
-        Memtable.Chain[] chains = new Memtable.Chain[n];
+        Memtable m = new Memtable();
         for (int i = 0; i < n; i++) {
-            chains[i] = new Memtable.Chain(keys.get(i), KeyHash.hash(keys.get(i)), null);
+            m.put(keys.get(i), new byte[] {(byte) i}, i + 1);
         }
-        Memtable.Chain[] expected = chains.clone();
-        Arrays.sort(expected, (a, b) -> Arrays.compareUnsigned(a.key, b.key));
-        Memtable.sortByKey(chains);
+        List<byte[]> expected = new ArrayList<>(keys);
+        expected.sort(Arrays::compareUnsigned);
+        int[] ids = new int[n];
         for (int i = 0; i < n; i++) {
-            assertThat(chains[i].key).as("position %d of %d (shape %d)", i, n, shape).isEqualTo(expected[i].key);
+            ids[i] = i;
+        }
+        m.sortByKey(ids);
+        for (int i = 0; i < n; i++) {
+            assertThat(m.key(ids[i])).as("position %d of %d (shape %d)", i, n, shape).isEqualTo(expected.get(i));
+        }
+        int[] inOrder = m.idsInOrder();
+        assertThat(inOrder).hasSize(n);
+        for (int i = 0; i < n; i++) {
+            assertThat(m.key(inOrder[i])).as("idsInOrder position %d of %d (shape %d)", i, n, shape).isEqualTo(expected.get(i));
         }
     }
 
@@ -91,7 +100,10 @@ class MemtableSortTest {
             }
         }
         List<String> actual = new ArrayList<>();
-        m.entries(from, fromInc, to, toInc, reverse).forEachRemaining(e -> actual.add(Arrays.toString(e.getKey())));
+        Memtable.Cursor c = m.entries(from, fromInc, to, toInc, reverse);
+        while (c.next()) {
+            actual.add(Arrays.toString(m.key(c.id())));
+        }
         assertThat(actual).as("range %s%s, %s%s reverse=%s (shape %d)", fromInc ? "[" : "(", Arrays.toString(from),
                 Arrays.toString(to), toInc ? "]" : ")", reverse, shape).isEqualTo(expected);
     }

@@ -50,7 +50,7 @@ class StoreEngineTest {
             assertThat(s(e.get(b("k00007")))).isNull();
             assertThat(s(e.get(b("k00008")))).isEqualTo("new");
             assertThat(s(e.get(b("k01999")))).isEqualTo("v1999");
-            assertThat(e.stats().segments()).isGreaterThan(1);
+            assertThat(e.stats().flushes()).isGreaterThan(1);
             e.commit(b("meta-1"));
         }
         try (StoreEngine e = StoreEngine.open(dir, small())) {
@@ -138,11 +138,14 @@ class StoreEngineTest {
         StoreEngine e = StoreEngine.open(dir, cfg);
         e.put(b("committed"), b("yes"));
         e.commit(b("c1"));
+        int most = 0;
         for (int i = 0; i < 20000; i++) {
             e.put(b(String.format("u%06d", i % 3000)), b("v" + i));
+            most = Math.max(most, e.stats().segments());
         }
-        assertThat(e.stats().flushes()).isGreaterThan(20);
-        assertThat(e.stats().segments()).isLessThanOrEqualTo(2 * 3 + 2);
+        assertThat(e.stats().flushes()).isGreaterThan(100);
+        // merges of the pending segments keep their count a saw tooth under a small bound, however many flushes
+        assertThat(most).isLessThanOrEqualTo(4 * 3);
         assertThat(s(e.get(b("u000001")))).isEqualTo("v18001");
         assertThat(keys(e.all())).hasSize(3001);
         e.abandon();

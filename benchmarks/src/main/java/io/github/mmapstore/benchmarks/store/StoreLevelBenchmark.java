@@ -174,6 +174,9 @@ public final class StoreLevelBenchmark {
             if (warmup) {
                 warmUp(kind);
             }
+            // Every store starts on a collected heap: otherwise the first young collection after the data was
+            // generated (a million keys to copy) lands in the first store's put phase, and only the first's.
+            System.gc();
             mainStore(kind, r);
             putAllStore(kind, r);
             restoreStore(kind, r);

@@ -1,5 +1,6 @@
 package io.github.mmapstore.streams.internals;
 
+import io.github.mmapstore.engine.CompactionThreads;
 import io.github.mmapstore.engine.CorruptionException;
 import io.github.mmapstore.engine.EngineClosedException;
 import io.github.mmapstore.engine.EngineConfig;
@@ -396,6 +397,8 @@ public final class StoreCore {
     }
 
     private long selfCheckpoints;
+    /** Whether the engine's merges run on the compaction threads (set at the first compaction step). */
+    private boolean background;
 
     // ---- restore --------------------------------------------------------------------------------
 
@@ -660,7 +663,18 @@ public final class StoreCore {
      */
     private void compactionSlice() {
         StoreEngine e = engine;
-        if (punctuated || e == null || !open || config.compactionBudget().isZero()) {
+        if (background && e != null && open) {
+            // The merges run on the compaction threads. A store past its space bound (debt 1) that still
+            // outruns them is slowed down: each check waits for the slice in flight, up to 1 ms, so writes
+            // come at most 64 per millisecond until the merges catch up (RocksDB delays writes likewise).
+            guardCompaction(() -> {
+                if (e.compactionDebt() >= 1) {
+                    e.awaitCompaction(BACKGROUND_DEBT_WAIT_NANOS);
+                }
+            });
+            return;
+        }
+        if (punctuated || e == null || !open || config.compactionBudget().isZero() || config.compactionThreads() > 0) {
             return;
         }
         long start = clock.getAsLong();
@@ -677,6 +691,21 @@ public final class StoreCore {
         StoreEngine e = engine;
         if (e == null || !open) {
             return; // a lazily opened segmented store with nothing written yet
+        }
+        if (!background && config.compactionThreads() > 0) {
+            // Merges move to the JVM's compaction threads at the first step, not at open: Kafka Streams
+            // opens, commits and closes every store once at startup only for its offsets, where a merge
+            // begun in the background would only be abandoned. The step below then only wakes them.
+            background = true;
+            try {
+                e.compactInBackground(CompactionThreads.pool(config.compactionThreads()));
+            } catch (EngineException ex) {
+                throw translate("compacting", ex);
+            }
+        }
+        if (background) {
+            guardCompaction(() -> e.compact(0)); // no budget to pace: makes sure a background slice is on its way
+            return;
         }
         long start = clock.getAsLong();
         guardCompaction(() -> {
@@ -713,6 +742,8 @@ public final class StoreCore {
 
     /** Writes between two looks at whether the store owes compaction time (a clock read, a cached estimate). */
     static final int WRITES_PER_SLICE_CHECK = 64;
+    /** Longest wait of one write check of a store past its space bound with merges in the background. */
+    static final long BACKGROUND_DEBT_WAIT_NANOS = 1_000_000L;
     private int writesToSliceCheck = WRITES_PER_SLICE_CHECK;
 
     /** Replaces the nanosecond clock the pacer reads (tests). */

@@ -57,6 +57,8 @@ class MmapCompactionTest {
         props.put("mmapstore.fsync", "false");
         props.put("mmapstore.memtable.bytes", "16384");
         props.put("mmapstore.compaction.trigger.segments", "3");
+        // these tests pace merges on the stream thread; the background threads (the default) have their own
+        props.put("mmapstore.compaction.threads", "0");
         props.putAll(extra);
         context = new MockProcessorContext<>(props, new TaskId(0, 0), stateDir.toFile());
         context.setRecordMetadata("input", 0, 0);
@@ -133,6 +135,33 @@ class MmapCompactionTest {
         assertThat(gauge("mmapstore-disk-bytes")).isGreaterThanOrEqualTo(gauge("mmapstore-live-bytes-estimate"));
         for (int i = 0; i < 300; i += 7) {
             assertThat(store.get(key(i))).hasSize(40);
+        }
+    }
+
+    /**
+     * With compaction threads (the default) the merges run off the stream thread: commits and writes only
+     * wake them, no step on the stream thread takes a budget, and the store's garbage still goes.
+     */
+    @Test
+    void withCompactionThreadsTheMergesRunOffTheStreamThread() throws InterruptedException {
+        open(Map.of("mmapstore.compaction.threads", "1"));
+        writeRounds(8, 300);
+        double segments = gauge("mmapstore-segments");
+        assertThat(segments).isGreaterThanOrEqualTo(3);
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        int i = 0;
+        while ((gauge("mmapstore-pending-compaction-bytes") > 0 || gauge("mmapstore-compactions-total") == 0)
+                && System.nanoTime() < deadline) {
+            store.put(key(i++ % 300), new byte[40]); // the write after a commit wakes the merges
+            store.commit(Map.of());
+            Thread.sleep(2);
+        }
+        assertThat(gauge("mmapstore-compactions-total")).isPositive();
+        assertThat(gauge("mmapstore-pending-compaction-bytes")).isZero();
+        assertThat(gauge("mmapstore-compaction-budget-ms")).as("no budget handed to a stream-thread step").isZero();
+        assertThat(StoreCore.coreOf(store).engine().compactsInBackground()).isTrue();
+        for (int k = 0; k < 300; k += 7) {
+            assertThat(store.get(key(k))).hasSize(40);
         }
     }
 
