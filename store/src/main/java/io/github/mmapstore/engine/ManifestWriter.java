@@ -51,7 +51,12 @@ final class ManifestWriter {
     private boolean draining;
     private boolean abandoned;
     private long composed;
-    private long durableGeneration;
+    /**
+     * The newest generation that is on disk and whose {@code afterDurable} actions (and those of every
+     * earlier one) have run. It moves after those actions, not with {@link #durable}: see
+     * {@link #awaitDurable()}.
+     */
+    private long settledGeneration;
     private Manifest durable;
     private Throwable failure;
     /** Set with {@link #failure}: the writer's per-call check reads this without the lock. */
@@ -106,7 +111,6 @@ final class ManifestWriter {
             }
             synchronized (this) {
                 durable = newest.manifest();
-                durableGeneration = newest.generation();
             }
             for (Queued q : batch) {
                 if (q.afterDurable() != null) {
@@ -118,17 +122,26 @@ final class ManifestWriter {
                 }
             }
             synchronized (this) {
+                settledGeneration = newest.generation();
                 notifyAll();
             }
         }
     }
 
-    /** Waits until every manifest submitted so far is on disk; throws what stopped the writer, if anything. */
+    /**
+     * Waits until every manifest submitted so far is on disk and their {@code afterDurable} actions have
+     * run (the files they stopped naming are deleted, or left to their last reader); throws what stopped
+     * the writer, if anything.
+     */
     synchronized void awaitDurable() throws IOException {
         long target = composed;
         boolean interrupted = false;
         try {
-            while (durableGeneration < target && failure == null && !abandoned) {
+            // Waits for the afterDurable actions too, not only for the write: they run outside the lock (a
+            // slow delete must not block submit), and a wait for the write alone could return while the
+            // drain was still deleting a merge's inputs, so that a caller listing the directory right after
+            // (StoreEngine.awaitDurable promises those deletions) found dozens of files no manifest names.
+            while (settledGeneration < target && failure == null && !abandoned) {
                 try {
                     wait();
                 } catch (InterruptedException e) {
@@ -164,9 +177,9 @@ final class ManifestWriter {
         throw (Error) f;
     }
 
-    /** Whether every submitted manifest is on disk. */
+    /** Whether every submitted manifest is on disk and its {@code afterDurable} actions have run. */
     synchronized boolean idle() {
-        return durableGeneration == composed;
+        return settledGeneration == composed;
     }
 
     /** The newest manifest on disk (written by this writer, or found at open). */

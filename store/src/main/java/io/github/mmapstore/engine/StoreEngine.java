@@ -409,8 +409,9 @@ public final class StoreEngine implements AutoCloseable {
     /**
      * Waits until what the store has made durable so far is on disk: the memtable flush in flight and every
      * manifest replacement (checkpoints, installed merge outputs), and with them the deletion of the files
-     * they replaced. Commits, checkpoints and compaction never wait for this; tools, tests and benchmarks
-     * that look at the directory do.
+     * they replaced (a file an open iterator or snapshot still maps goes when that reader is closed).
+     * Commits, checkpoints and compaction never wait for this; tools, tests and benchmarks that look at the
+     * directory do.
      */
     public synchronized void awaitDurable() {
         checkReadable();

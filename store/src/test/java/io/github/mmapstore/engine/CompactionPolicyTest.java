@@ -101,9 +101,12 @@ class CompactionPolicyTest {
 
             int steps = compactInSteps(e);
             e.commit(null);
-            e.awaitBackgroundForTesting(); // merge inputs are deleted once the manifest without them is on disk
+            // Merge inputs are deleted once the manifest without them is on disk; the wait returns after
+            // those deletions too (it once returned while the manifest thread was still deleting them).
+            e.awaitBackgroundForTesting();
 
             assertThat(steps).isPositive();
+            assertThat(segmentFiles(dir)).as("segment files on disk: the manifest's only").hasSize(e.stats().segments());
             long after = dirBytes(dir);
             assertThat((double) after / live).as("disk bytes over live user bytes after compaction (%d -> %d bytes)", before, after)
                     .isLessThanOrEqualTo(1.5);
