@@ -612,6 +612,19 @@ final class Compactor {
         return spaceMergeRunning ? Math.max(0, debt) : debt;
     }
 
+    /**
+     * Whether compaction is far behind: the segments take more than twice the space bound over the live
+     * bytes (plus the bytes set aside for the log and a merge's outputs), or a partition has four times
+     * the read-amplification bound of sorted runs. Not the debt (which reaches 1 at the bound): a store
+     * whose writes briefly outrun the merges goes past the bound and back without being slowed down; one
+     * that outruns them for good is stopped well before its disk use grows without end.
+     */
+    boolean farBehind(List<Segment> segments) {
+        CompactionPolicy.Estimate e = estimate(segments);
+        return e.segmentBytes() > 2 * config.maxSpaceAmplification() * e.liveBytes() + reservedBytes()
+                || e.maxRunsPerPartition() >= 4 * config.compactionTrigger();
+    }
+
     /** The sampled live-byte estimate of a version's segments, computed once per segment list. */
     CompactionPolicy.Estimate estimate(List<Segment> segments) {
         Object[] cache = estimateCache;

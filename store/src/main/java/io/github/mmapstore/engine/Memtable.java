@@ -86,8 +86,12 @@ final class Memtable {
 
     /** Key pages: {@link #STRIDE} longs per id. The directory is replaced when it grows; pages never move. */
     private volatile long[][] pages = new long[16][];
-    /** Slots hold id + 1 (0: empty); replaced whole when it grows. */
-    private volatile int[] table;
+    /** Slots hold id + 1 (0: empty); replaced whole when it grows. {@link #NO_TABLE} until the first put. */
+    private volatile int[] table = NO_TABLE;
+    /** One empty slot: every lookup in a memtable never written misses at once. */
+    private static final int[] NO_TABLE = new int[1];
+    /** The table's size at the first put. */
+    private final int initialSlots;
     private volatile int count;
     private volatile long liveCount;
     /** Sequence number of the first write (the memtable holds no older version); writer only. */
@@ -104,8 +108,9 @@ final class Memtable {
      */
     Memtable(long expectedKeys) {
         long n = Math.min(Math.max(expectedKeys, 1024), 1 << 23);
-        int cap = Integer.highestOneBit((int) (n + n / 2)) << 1; // load at most 3/4 at the expected count
-        this.table = new int[cap];
+        // load at most 3/4 at the expected count; allocated at the first put, not on the path that froze the
+        // previous memtable (a commit's checkpoint), where zeroing megabytes of table showed in commit p99
+        this.initialSlots = Integer.highestOneBit((int) (n + n / 2)) << 1;
     }
 
     // =============================================================================================
@@ -119,6 +124,10 @@ final class Memtable {
         }
         long hash = KeyHash.hash(key);
         int[] t = table;
+        if (t == NO_TABLE) {
+            t = new int[initialSlots];
+            table = t;
+        }
         int mask = t.length - 1;
         int i = spread(hash) & mask;
         while (true) {

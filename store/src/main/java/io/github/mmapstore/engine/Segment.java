@@ -7,7 +7,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
@@ -345,14 +344,8 @@ final class Segment implements SegmentRows {
 
     void release() {
         if (refs.release(path)) {
-            arena.close();
-            if (deleteOnRelease) {
-                try {
-                    Files.deleteIfExists(path);
-                } catch (IOException ignored) {
-                    // An undeleted obsolete segment is removed at the next open (not in the manifest).
-                }
-            }
+            // unmapped (and deleted, if obsolete) off the caller's thread: see SegmentCloser
+            SegmentCloser.close(arena, deleteOnRelease ? path : null);
         }
     }
 

@@ -404,6 +404,7 @@ public final class StoreEngine implements AutoCloseable {
     synchronized void awaitBackgroundForTesting() throws IOException {
         commitPath.awaitFlush();
         vs.manifests.awaitDurable();
+        SegmentCloser.awaitIdle();
     }
 
     /**
@@ -418,6 +419,7 @@ public final class StoreEngine implements AutoCloseable {
         try {
             commitPath.awaitFlush();
             vs.manifests.awaitDurable();
+            SegmentCloser.awaitIdle(); // replaced files no reader holds are unmapped and deleted off-thread
         } catch (IOException e) {
             throw fail(new EngineIOException("checkpoint failed in " + dir, e));
         }
@@ -770,6 +772,20 @@ public final class StoreEngine implements AutoCloseable {
     }
 
     /**
+     * Whether compaction is far behind: segments over twice the space bound, or four times the
+     * read-amplification bound of sorted runs in a partition. A writer that finds it so slows down while
+     * merges run in the background ({@link #awaitCompaction}).
+     */
+    public boolean compactionFarBehind() {
+        Version v = acquire();
+        try {
+            return compactor.farBehind(v.live);
+        } finally {
+            v.release();
+        }
+    }
+
+    /**
      * The sequence number of the last write readers see: grows by one per put or delete (and per key a
      * partition drop removes from the memtable). Compaction pacing reads it to tell idle from busy.
      */
@@ -934,6 +950,7 @@ public final class StoreEngine implements AutoCloseable {
         // on disk may already name them, and deleting them made the next open quarantine the store. The
         // next open deletes every segment file that its manifest does not name.
         vs.current().release();
+        SegmentCloser.awaitIdle(); // the files this close unmaps and deletes, before the lock is let go
         closeQuietly(lock, lockChannel);
     }
 

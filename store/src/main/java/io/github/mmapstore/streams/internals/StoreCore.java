@@ -664,11 +664,12 @@ public final class StoreCore {
     private void compactionSlice() {
         StoreEngine e = engine;
         if (background && e != null && open) {
-            // The merges run on the compaction threads. A store past its space bound (debt 1) that still
-            // outruns them is slowed down: each check waits for the slice in flight, up to 1 ms, so writes
-            // come at most 64 per millisecond until the merges catch up (RocksDB delays writes likewise).
+            // The merges run on the compaction threads. A store whose writes outrun them for good (twice its
+            // space bound, or four times its read-amplification bound) is slowed down: each check waits for
+            // the slice in flight, up to 1 ms, so writes come at most 64 per millisecond until the merges
+            // catch up (RocksDB delays writes likewise). Briefly past the bound, a store is left alone.
             guardCompaction(() -> {
-                if (e.compactionDebt() >= 1) {
+                if (e.compactionFarBehind()) {
                     e.awaitCompaction(BACKGROUND_DEBT_WAIT_NANOS);
                 }
             });
