@@ -613,16 +613,20 @@ final class Compactor {
     }
 
     /**
-     * Whether compaction is far behind: the segments take more than twice the space bound over the live
-     * bytes (plus the bytes set aside for the log and a merge's outputs), or a partition has four times
-     * the read-amplification bound of sorted runs. Not the debt (which reaches 1 at the bound): a store
-     * whose writes briefly outrun the merges goes past the bound and back without being slowed down; one
-     * that outruns them for good is stopped well before its disk use grows without end.
+     * Whether compaction is behind its bounds: the segments take more than the space bound over the live
+     * bytes, or a partition has four times the read-amplification bound of sorted runs. For a store so small
+     * that the room set aside for the log and a merge's outputs (a memtable and two output files) is more
+     * than the bound leaves, the limit is that room over what the live rows need as merged files (plus the
+     * policy's least room for garbage): on a 100 MB store the plain bound (150 MB) is crossed by every
+     * memtable of overwrites, and slowing down there throttled a write loop with a commit every 100 writes
+     * to 1.3x RocksDB's speed, for less disk than one memtable. Not the debt either, which reaches 1 at the
+     * bound minus that room.
      */
-    boolean farBehind(List<Segment> segments) {
+    boolean overBounds(List<Segment> segments) {
         CompactionPolicy.Estimate e = estimate(segments);
-        return e.segmentBytes() > 2 * config.maxSpaceAmplification() * e.liveBytes() + reservedBytes()
-                || e.maxRunsPerPartition() >= 4 * config.compactionTrigger();
+        double limit = Math.max(config.maxSpaceAmplification() * e.liveBytes(),
+                (1 + CompactionPolicy.MIN_ROOM) * e.floorBytes() + reservedBytes());
+        return e.segmentBytes() > limit || e.maxRunsPerPartition() >= 4 * config.compactionTrigger();
     }
 
     /** The sampled live-byte estimate of a version's segments, computed once per segment list. */

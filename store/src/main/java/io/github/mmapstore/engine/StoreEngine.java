@@ -772,14 +772,14 @@ public final class StoreEngine implements AutoCloseable {
     }
 
     /**
-     * Whether compaction is far behind: segments over twice the space bound, or four times the
+     * Whether compaction is behind its bounds: segments over the space bound, or four times the
      * read-amplification bound of sorted runs in a partition. A writer that finds it so slows down while
      * merges run in the background ({@link #awaitCompaction}).
      */
-    public boolean compactionFarBehind() {
+    public boolean compactionOverBounds() {
         Version v = acquire();
         try {
-            return compactor.farBehind(v.live);
+            return compactor.overBounds(v.live);
         } finally {
             v.release();
         }

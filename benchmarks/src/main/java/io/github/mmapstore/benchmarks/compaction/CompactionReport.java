@@ -66,7 +66,7 @@ final class CompactionReport {
         sb.append("- Started: ").append(started).append(revision()).append('\n');
         sb.append("- Machine: ").append(b.machine()).append('\n');
         sb.append("- Load: ").append(b.load()).append(" (2 cores shared with other work; see the note below)\n");
-        sb.append("- `mmapstore`: default configuration (5 ms base compaction budget paced per commit and by compaction debt — a store in debt pays its share in slices of at most 1 ms between puts — space-amplification bound 1.5, 32 MiB merge output files) as it runs with a changelog: `mmapstore.log=false` (no log of its own; a commit is a mark; checkpoints every 5 s written and synced off the stream thread)\n");
+        sb.append("- `mmapstore`: default configuration (merges on the JVM's one background compaction thread in 20 ms slices; the writer waits up to 1 ms every 64 puts while the segments are past the space-amplification bound of 1.5; 32 MiB merge output files) as it runs with a changelog: `mmapstore.log=false` (no log of its own; a commit is a mark; checkpoints every 5 s written and synced off the stream thread)\n");
         sb.append("- `mmapstore-nocompaction`: `mmapstore.compaction.budget.ms=0` (flushes only; nothing merged), also without a log\n");
         sb.append("- `rocksdb`: Kafka's `RocksDBStore` (`Stores.persistentKeyValueStore`), Kafka's default options "
                 + "(leveled compaction on background threads, WAL off)\n\n");

@@ -664,12 +664,13 @@ public final class StoreCore {
     private void compactionSlice() {
         StoreEngine e = engine;
         if (background && e != null && open) {
-            // The merges run on the compaction threads. A store whose writes outrun them for good (twice its
-            // space bound, or four times its read-amplification bound) is slowed down: each check waits for
-            // the slice in flight, up to 1 ms, so writes come at most 64 per millisecond until the merges
-            // catch up (RocksDB delays writes likewise). Briefly past the bound, a store is left alone.
+            // The merges run on the compaction threads. A store whose writes outrun them (its segments past
+            // the space bound, or four times its read-amplification bound) is slowed down: each check waits
+            // for the slice in flight, up to 1 ms, so writes come at most 64 per millisecond until the
+            // merges are back under the bound (RocksDB delays writes likewise): the bound holds whatever the
+            // write rate, at the write rate one compaction thread can merge.
             guardCompaction(() -> {
-                if (e.compactionFarBehind()) {
+                if (e.compactionOverBounds()) {
                     e.awaitCompaction(BACKGROUND_DEBT_WAIT_NANOS);
                 }
             });
