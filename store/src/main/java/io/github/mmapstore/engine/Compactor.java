@@ -77,21 +77,8 @@ final class Compactor {
         boolean worked = false;
         try {
             while (true) {
-                if (compaction == null) {
-                    if (!vs.droppedCommitted.isEmpty()) {
-                        // The manifest must keep naming the dropped files until the drop is checkpointed.
-                        return false;
-                    }
-                    CompactionPolicy.Plan plan = plan();
-                    if (plan == null) {
-                        return false;
-                    }
-                    compaction = new Compaction(dir, config.columns(), vs.fileNumbers::getAndIncrement, plan.run(),
-                            plan.bottom(), fileBytes(), config.faults()).fsync(config.fsync());
-                    spaceMergeRunning = plan.reason() == CompactionPolicy.Reason.SPACE;
-                    LOG.debug("MmapStore at {}: {} merge of {} segments, {} bytes", dir,
-                            plan.reason() == CompactionPolicy.Reason.SPACE ? "space" : "size-tiered", plan.run().size(),
-                            plan.inputBytes());
+                if (compaction == null && !startPlannedMerge()) {
+                    return false;
                 }
                 worked = true;
                 if (minor == null) {
@@ -140,6 +127,24 @@ final class Compactor {
                 stepNanosMax = Math.max(stepNanosMax, took);
             }
         }
+    }
+
+    /** Starts the merge the policy chooses; false when there is none (or a partition drop awaits its checkpoint). */
+    private boolean startPlannedMerge() {
+        if (!vs.droppedCommitted.isEmpty()) {
+            return false; // the manifest must keep naming the dropped files until the drop is checkpointed
+        }
+        CompactionPolicy.Plan plan = plan();
+        if (plan == null) {
+            return false;
+        }
+        compaction = new Compaction(dir, config.columns(), vs.fileNumbers::getAndIncrement, plan.run(),
+                plan.bottom(), fileBytes(), config.faults()).fsync(config.fsync());
+        spaceMergeRunning = plan.reason() == CompactionPolicy.Reason.SPACE;
+        LOG.debug("MmapStore at {}: {} merge of {} segments, {} bytes", dir,
+                plan.reason() == CompactionPolicy.Reason.SPACE ? "space" : "size-tiered", plan.run().size(),
+                plan.inputBytes());
+        return true;
     }
 
     /**
@@ -475,17 +480,8 @@ final class Compactor {
         if (engine.isClosed() || engine.failed()) {
             return null;
         }
-        if (compaction == null) {
-            if (!vs.droppedCommitted.isEmpty()) {
-                return null; // the manifest must keep naming the dropped files until the drop is checkpointed
-            }
-            CompactionPolicy.Plan plan = plan();
-            if (plan == null) {
-                return null;
-            }
-            compaction = new Compaction(dir, config.columns(), vs.fileNumbers::getAndIncrement, plan.run(),
-                    plan.bottom(), fileBytes(), config.faults()).fsync(config.fsync());
-            spaceMergeRunning = plan.reason() == CompactionPolicy.Reason.SPACE;
+        if (compaction == null && !startPlannedMerge()) {
+            return null;
         }
         if (minor == null) {
             minor = startMinor();
