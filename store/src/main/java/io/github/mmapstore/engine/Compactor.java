@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
  * segments ({@link CompactionPolicy}), the small merges above a large one, merges of pending segments,
  * the install of each output file by one manifest replacement, and the figures the pacing reads
  * (debt, space estimate). Called with the engine's monitor held, except the estimate, which readers of
- * the gauges call.
+ * the gauges call. With {@link #runInBackground} the merges run in slices on a background thread, which
+ * holds the monitor to choose and to install, not while it merges.
  */
 final class Compactor {
     private static final Logger LOG = LoggerFactory.getLogger(Compactor.class);
