@@ -781,8 +781,5 @@ final class Memtable {
             return id;
         }
 
-        Memtable memtable() {
-            return Memtable.this;
-        }
     }
 }
