@@ -780,6 +780,5 @@ final class Memtable {
         int id() {
             return id;
         }
-
     }
 }
