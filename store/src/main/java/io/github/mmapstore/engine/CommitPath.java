@@ -40,6 +40,8 @@ final class CommitPath {
     private final VersionSet vs;
     /** The store's own log, or null without one. */
     private final WriteAheadLog wal;
+    /** This store's share of a memory budget, or null: the memtable is sized by the config alone. */
+    private final MemoryBudget.Account memory;
     private Compactor compactor;
 
     /**
@@ -78,7 +80,8 @@ final class CommitPath {
     /** Key and value bytes written since the last commit (the writer's; read by others approximately). */
     private long uncommittedBytes;
 
-    CommitPath(StoreEngine engine, Path dir, EngineConfig config, VersionSet vs, WriteAheadLog wal) {
+    CommitPath(StoreEngine engine, Path dir, EngineConfig config, VersionSet vs, WriteAheadLog wal, MemoryBudget.Account memory) {
+        this.memory = memory;
         this.engine = engine;
         this.dir = dir;
         this.config = config;
@@ -119,14 +122,23 @@ final class CommitPath {
         uncommittedBytes += bytes;
         Memtable m = vs.current().memtable;
         long size = m.approximateBytes();
-        if (size < config.memtableBytes()) {
+        if (memory != null) {
+            memory.active(size);
+        }
+        long cap = memtableCap();
+        if (size < cap) {
             return;
         }
-        if (m.holdsWritesUpTo(vs.commitSeq) && size < config.memtableBytes() + config.memtableBytes() / 4) {
+        if (m.holdsWritesUpTo(vs.commitSeq) && size < cap + cap / 4) {
             freezeAtCommit = true;
             return;
         }
         freeze();
+    }
+
+    /** The size at which the memtable is frozen: the configured one, or less when a memory budget is shared. */
+    long memtableCap() {
+        return memory == null ? config.memtableBytes() : memory.memtableCap(config.memtableBytes());
     }
 
     /** The memtable is full and waits for the next commit to be frozen whole (see {@link #wrote}). */
@@ -275,6 +287,9 @@ final class CommitPath {
         List<Segment> below = vs.present();
         vs.frozen = m;
         vs.install(new Memtable(m.keyCount()));
+        if (memory != null) {
+            memory.froze(m.approximateBytes()); // given back when the flush lands, fails or is abandoned
+        }
         FaultInjector faults = config.faults();
         Path rotatedLog = rotated;
         Object token = new Object();
@@ -285,6 +300,9 @@ final class CommitPath {
                 written = writeFrozen(rotatedLog, m, c, meta, at, asOfCommit, sinceCommit, below, faults);
             } catch (Throwable t) {
                 synchronized (engine) {
+                    if (memory != null) {
+                        memory.flushed();
+                    }
                     flushFailure = t;
                     flushing = null;
                     engine.notifyAll();
@@ -293,6 +311,9 @@ final class CommitPath {
             }
             synchronized (engine) {
                 flushing = null; // before the install, which may start the next checkpoint's flush
+                if (memory != null) {
+                    memory.flushed();
+                }
                 try {
                     if (abandoned) {
                         for (Segment seg : written.all()) {

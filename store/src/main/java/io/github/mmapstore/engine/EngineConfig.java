@@ -34,6 +34,9 @@ package io.github.mmapstore.engine;
  *                           the owner replays what came after from its own log of record (Kafka's changelog)
  * @param checkpointIntervalMillis without a log: a commit takes a checkpoint when the last one is at least
  *                           this old (besides when the memtable fills); bounds what a crash must replay
+ * @param memoryBudget       the limit this engine's unwritten writes share with other engines' (its memtable
+ *                           is frozen early when the budget runs short, and writes wait when it is used up),
+ *                           or null: the memtable is sized by {@code memtableBytes} alone
  */
 public record EngineConfig(
         int maxKeyBytes,
@@ -48,7 +51,8 @@ public record EngineConfig(
         double maxSpaceAmplification,
         long compactionFileBytes,
         boolean log,
-        long checkpointIntervalMillis) {
+        long checkpointIntervalMillis,
+        MemoryBudget memoryBudget) {
 
     public static final int DEFAULT_MAX_KEY_BYTES = 64 * 1024;
     public static final int DEFAULT_MAX_VALUE_BYTES = 64 * 1024 * 1024;
@@ -92,58 +96,63 @@ public record EngineConfig(
     public static EngineConfig defaults() {
         return new EngineConfig(DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES, DEFAULT_MEMTABLE_BYTES,
                 DEFAULT_LOG_BUFFER_BYTES, true, DEFAULT_COMPACTION_TRIGGER, FaultInjector.NONE, false, null,
-                DEFAULT_MAX_SPACE_AMPLIFICATION, DEFAULT_COMPACTION_FILE_BYTES, true, DEFAULT_CHECKPOINT_INTERVAL_MS);
+                DEFAULT_MAX_SPACE_AMPLIFICATION, DEFAULT_COMPACTION_FILE_BYTES, true, DEFAULT_CHECKPOINT_INTERVAL_MS, null);
     }
 
     public EngineConfig withMaxKeyBytes(int v) {
-        return new EngineConfig(v, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis);
+        return new EngineConfig(v, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis, memoryBudget);
     }
 
     public EngineConfig withMaxValueBytes(int v) {
-        return new EngineConfig(maxKeyBytes, v, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis);
+        return new EngineConfig(maxKeyBytes, v, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis, memoryBudget);
     }
 
     public EngineConfig withMemtableBytes(long v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, v, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, v, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis, memoryBudget);
     }
 
     public EngineConfig withLogBufferBytes(int v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, v, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, v, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis, memoryBudget);
     }
 
     public EngineConfig withFsync(boolean v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, v, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, v, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis, memoryBudget);
     }
 
     public EngineConfig withCompactionTrigger(int v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, v, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, v, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis, memoryBudget);
     }
 
     public EngineConfig withFaults(FaultInjector v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, v, partitioned, columns, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, v, partitioned, columns, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis, memoryBudget);
     }
 
     public EngineConfig withPartitioned(boolean v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, v, columns, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, v, columns, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis, memoryBudget);
     }
 
     public EngineConfig withColumns(ColumnExtension v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, v, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, v, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis, memoryBudget);
     }
 
     public EngineConfig withMaxSpaceAmplification(double v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, v, compactionFileBytes, log, checkpointIntervalMillis);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, v, compactionFileBytes, log, checkpointIntervalMillis, memoryBudget);
     }
 
     public EngineConfig withCompactionFileBytes(long v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, v, log, checkpointIntervalMillis);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, v, log, checkpointIntervalMillis, memoryBudget);
     }
 
     public EngineConfig withLog(boolean v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes, v, checkpointIntervalMillis);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes, v, checkpointIntervalMillis, memoryBudget);
+    }
+
+    /** Shares the memtable memory of this engine with others under {@code v}'s limit; null sizes it alone. */
+    public EngineConfig withMemoryBudget(MemoryBudget v) {
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes, log, checkpointIntervalMillis, v);
     }
 
     public EngineConfig withCheckpointIntervalMillis(long v) {
-        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes, log, v);
+        return new EngineConfig(maxKeyBytes, maxValueBytes, memtableBytes, logBufferBytes, fsync, compactionTrigger, faults, partitioned, columns, maxSpaceAmplification, compactionFileBytes, log, v, memoryBudget);
     }
 }

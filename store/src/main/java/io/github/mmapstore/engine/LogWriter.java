@@ -27,6 +27,7 @@ final class LogWriter implements AutoCloseable {
         this.ch = ch;
         this.filePosition = position;
         this.buf = ByteBuffer.allocate(bufferBytes).order(ByteOrder.LITTLE_ENDIAN);
+        FileLimits.fileOpened();
     }
 
     /** Creates a new log file and writes its header (synced, with its directory entry, when fsync). */
@@ -232,6 +233,9 @@ final class LogWriter implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        if (ch.isOpen()) {
+            FileLimits.fileClosed();
+        }
         ch.close();
     }
 }

@@ -251,6 +251,7 @@ final class Segment implements SegmentRows {
 
     /** Maps and checks a segment file whose values are split by {@code extension} (may be null). */
     static Segment open(Path path, long number, ColumnExtension extension) throws IOException {
+        FileLimits.reserveMapping(path); // released by SegmentCloser when the arena is closed
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
@@ -259,6 +260,7 @@ final class Segment implements SegmentRows {
             return s;
         } catch (IOException | RuntimeException e) {
             arena.close();
+            FileLimits.releaseMapping();
             throw e;
         }
     }

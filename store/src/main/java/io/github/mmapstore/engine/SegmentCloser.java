@@ -29,7 +29,7 @@ final class SegmentCloser {
     private SegmentCloser() {
     }
 
-    /** Closes {@code arena} and, unless null, deletes {@code deleteOrNull}, in the background. */
+    /** Closes {@code arena} (a segment's mapping) and, unless null, deletes {@code deleteOrNull}, in the background. */
     static void close(Arena arena, Path deleteOrNull) {
         PENDING.incrementAndGet();
         try {
@@ -51,7 +51,11 @@ final class SegmentCloser {
     }
 
     private static void closeNow(Arena arena, Path deleteOrNull) {
-        arena.close();
+        try {
+            arena.close();
+        } finally {
+            FileLimits.releaseMapping();
+        }
         if (deleteOrNull != null) {
             try {
                 Files.deleteIfExists(deleteOrNull);

@@ -50,6 +50,8 @@ public final class StoreEngine implements AutoCloseable {
     private final WriteAheadLog wal;
     private final CommitPath commitPath;
     private final Compactor compactor;
+    /** This engine's share of {@link EngineConfig#memoryBudget()}, or null without one. */
+    private final MemoryBudget.Account memory;
 
     private volatile boolean closed;
     private volatile EngineException failure;
@@ -67,7 +69,8 @@ public final class StoreEngine implements AutoCloseable {
             s.release(); // the version holds them now
         }
         this.wal = r.log == null ? null : new WriteAheadLog(dir, config, r.log, r.deferred, r.manifest.lastSeq());
-        this.commitPath = new CommitPath(this, dir, config, vs, wal);
+        this.memory = config.memoryBudget() == null ? null : config.memoryBudget().open(this);
+        this.commitPath = new CommitPath(this, dir, config, vs, wal, memory);
         this.compactor = new Compactor(this, dir, config, vs, commitPath);
         commitPath.compactor(compactor);
     }
@@ -93,6 +96,7 @@ public final class StoreEngine implements AutoCloseable {
         try {
             Files.createDirectories(dir);
             lockChannel = FileChannel.open(dir.resolve(FileNames.LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLimits.fileOpened();
             try {
                 lock = lockChannel.tryLock();
             } catch (OverlappingFileLockException e) {
@@ -144,7 +148,8 @@ public final class StoreEngine implements AutoCloseable {
             // closing the channel releases it too
         }
         try {
-            if (ch != null) {
+            if (ch != null && ch.isOpen()) {
+                FileLimits.fileClosed();
                 ch.close();
             }
         } catch (IOException ignored) {
@@ -161,6 +166,7 @@ public final class StoreEngine implements AutoCloseable {
         checkKey(key);
         Objects.requireNonNull(value, "value must not be null (use delete)");
         checkValue(value);
+        awaitMemory();
         synchronized (this) {
             beforeWrite();
             if (wal != null) {
@@ -180,6 +186,7 @@ public final class StoreEngine implements AutoCloseable {
     /** Removes {@code key}. Not durable until the next {@link #commit}. */
     public void delete(byte[] key) {
         checkKey(key);
+        awaitMemory();
         synchronized (this) {
             beforeWrite();
             if (wal != null) {
@@ -208,6 +215,7 @@ public final class StoreEngine implements AutoCloseable {
                 checkValue(kv.value());
             }
         }
+        awaitMemory();
         synchronized (this) {
             beforeWrite();
             Memtable mem = vs.current().memtable;
@@ -227,7 +235,7 @@ public final class StoreEngine implements AutoCloseable {
                 long s = ++vs.seq;
                 mem.put(kv.key(), kv.value(), s);
                 bytes += kv.key().length + (kv.value() == null ? 0 : kv.value().length);
-                if (mem.approximateBytes() >= 2 * config.memtableBytes()) {
+                if (mem.approximateBytes() >= 2 * commitPath.memtableCap()) {
                     // A batch larger than the memtable cannot stay invisible until its end.
                     vs.visibleSeq = s;
                     commitPath.wrote(bytes);
@@ -238,6 +246,40 @@ public final class StoreEngine implements AutoCloseable {
             // Readers see the whole batch at once (or, for a batch larger than the memtable, in parts).
             vs.visibleSeq = vs.seq;
             commitPath.wrote(bytes);
+        }
+    }
+
+    /**
+     * With a memory budget that is used up: waits, before taking this engine's lock (the budget's thread
+     * may need it to freeze this very memtable), until flushes have made room.
+     */
+    private void awaitMemory() {
+        MemoryBudget.Account m = memory;
+        if (m != null && m.full()) {
+            m.awaitRoom();
+        }
+    }
+
+    /**
+     * The memory budget's thread: freezes the memtable so that a flusher writes it out and its memory goes
+     * back to the budget (as a full memtable would be). Skipped (false) while a flush is in flight, the
+     * store is closed or failed, or the memtable is empty.
+     */
+    boolean freezeForBudget() {
+        synchronized (this) {
+            if (closed || failure != null || commitPath.flushing() || vs.current().memtable.isEmpty()) {
+                return false;
+            }
+            if (wal != null && wal.replayPending()) {
+                return false; // the memtable waits for the open's deferred records before anything is frozen
+            }
+            try {
+                commitPath.freeze();
+            } catch (RuntimeException e) {
+                LOG.warn("MmapStore at {}: a flush to free memory failed; the store's next call reports it", dir, e);
+                return false;
+            }
+            return true;
         }
     }
 
@@ -375,6 +417,11 @@ public final class StoreEngine implements AutoCloseable {
     /** Key and value bytes written since the last commit (constant time). */
     public long uncommittedBytes() {
         return commitPath.uncommittedBytes();
+    }
+
+    /** The memory budget this engine shares with others, or null ({@link EngineConfig#memoryBudget()}). */
+    public MemoryBudget memoryBudget() {
+        return config.memoryBudget();
     }
 
     /** Whether the store keeps a log of its own ({@link EngineConfig#log()}). */
@@ -950,6 +997,9 @@ public final class StoreEngine implements AutoCloseable {
         // on disk may already name them, and deleting them made the next open quarantine the store. The
         // next open deletes every segment file that its manifest does not name.
         vs.current().release();
+        if (memory != null) {
+            memory.close();
+        }
         SegmentCloser.awaitIdle(); // the files this close unmaps and deletes, before the lock is let go
         closeQuietly(lock, lockChannel);
     }

@@ -1,6 +1,8 @@
 package io.github.mmapstore.streams;
 
 import io.github.mmapstore.engine.EngineConfig;
+import io.github.mmapstore.engine.FileLimits;
+import io.github.mmapstore.engine.MemoryBudget;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.common.config.ConfigException;
@@ -15,11 +17,17 @@ import org.apache.kafka.common.config.ConfigException;
  *            of record and the store makes its commits durable by checkpoints instead
  * @param compactionThreads threads of the JVM-wide pool that runs merges off the stream threads
  *            ({@code mmapstore.compaction.threads}); 0 runs them on the stream thread in paced steps
+ * @param memoryBudgetBytes the limit on unwritten writes (memtables) shared by every MmapStore of the JVM
+ *            ({@code mmapstore.memory.budget.bytes}): null keeps the JVM's budget as it is (a quarter of the
+ *            maximum heap unless a store configured it); 0 leaves this store out of it, sized by
+ *            {@code mmapstore.memtable.bytes} alone
+ * @param maxMappings the most segment files all MmapStores of the JVM may map ({@code mmapstore.max.mappings}),
+ *            or null for the default: {@code vm.max_map_count} less a reserve for the JVM
  */
 public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, long restoreCommitBytes,
                               Duration eosCheckpointInterval, Duration compactionIdleBudget,
                               Duration compactionIdleAfter, long compactionBusyWrites, Duration maintenanceInterval,
-                              Boolean log, int compactionThreads) {
+                              Boolean log, int compactionThreads, Long memoryBudgetBytes, Long maxMappings) {
     public static final String PREFIX = "mmapstore.";
     public static final String MAX_KEY_BYTES = "max.key.bytes";
     public static final String MAX_VALUE_BYTES = "max.value.bytes";
@@ -39,6 +47,8 @@ public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, lo
     public static final String LOG = "log";
     public static final String CHECKPOINT_INTERVAL_MS = "checkpoint.interval.ms";
     public static final String COMPACTION_THREADS = "compaction.threads";
+    public static final String MEMORY_BUDGET_BYTES = "memory.budget.bytes";
+    public static final String MAX_MAPPINGS = "max.mappings";
 
     public static final long DEFAULT_COMPACTION_BUDGET_MS = 5;
     public static final long DEFAULT_COMPACTION_IDLE_BUDGET_MS = 100;
@@ -77,9 +87,37 @@ public record MmapStoreConfig(EngineConfig engine, Duration compactionBudget, lo
         Boolean log = props.get(LOG) == null || "auto".equalsIgnoreCase(props.get(LOG).toString().trim())
                 ? null : boolValue(props, LOG, true);
         int threads = (int) longValue(props, COMPACTION_THREADS, DEFAULT_COMPACTION_THREADS, 0, 256);
+        Long memoryBudget = null;
+        if (props.get(MEMORY_BUDGET_BYTES) != null) {
+            memoryBudget = longValue(props, MEMORY_BUDGET_BYTES, 0, 0, Long.MAX_VALUE);
+            if (memoryBudget != 0 && memoryBudget < MemoryBudget.MIN_LIMIT_BYTES) {
+                throw new ConfigException(PREFIX + MEMORY_BUDGET_BYTES, props.get(MEMORY_BUDGET_BYTES),
+                        "must be 0 (no shared budget) or at least " + MemoryBudget.MIN_LIMIT_BYTES);
+            }
+        }
+        Long maxMappings = props.get(MAX_MAPPINGS) == null ? null : longValue(props, MAX_MAPPINGS, 0, 1, Long.MAX_VALUE);
         return new MmapStoreConfig(e, Duration.ofMillis(budget), restore, Duration.ofMillis(eosInterval),
                 Duration.ofMillis(idleBudget), Duration.ofMillis(idleAfter), busyWrites, Duration.ofMillis(maintenanceInterval),
-                log, threads);
+                log, threads, memoryBudget, maxMappings);
+    }
+
+    /**
+     * The engine config of a store about to open: its own, sharing the JVM's memory budget unless it opted
+     * out. Applies the JVM-wide settings this config carries first (the budget's limit, the most mappings),
+     * since every store of the JVM shares them: the last store opened with an explicit value sets it.
+     */
+    public EngineConfig engineForStore() {
+        if (maxMappings != null) {
+            FileLimits.configureMaxMappings(maxMappings);
+        }
+        if (memoryBudgetBytes != null && memoryBudgetBytes == 0) {
+            return engine;
+        }
+        MemoryBudget shared = MemoryBudget.shared();
+        if (memoryBudgetBytes != null) {
+            shared.configure(memoryBudgetBytes);
+        }
+        return engine.withMemoryBudget(shared);
     }
 
     private static double doubleValue(Map<String, Object> props, String key, double def, double min, double max) {

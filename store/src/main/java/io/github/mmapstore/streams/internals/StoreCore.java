@@ -222,7 +222,7 @@ public final class StoreCore {
     /** Opens the engine in the store directory and reads the last commit's offsets and position. */
     private void openEngine() {
         File dir = storeDirectory(context, name);
-        EngineConfig engineConfig = config.engine().withPartitioned(partitioned).withColumns(columns).withLog(keepsLog());
+        EngineConfig engineConfig = config.engineForStore().withPartitioned(partitioned).withColumns(columns).withLog(keepsLog());
         StoreEngine e;
         try {
             e = StoreEngine.open(dir.toPath(), engineConfig);

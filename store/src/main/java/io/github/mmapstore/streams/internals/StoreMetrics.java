@@ -1,6 +1,8 @@
 package io.github.mmapstore.streams.internals;
 
 import io.github.mmapstore.engine.EngineStats;
+import io.github.mmapstore.engine.FileLimits;
+import io.github.mmapstore.engine.MemoryBudget;
 import io.github.mmapstore.engine.StoreEngine;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -75,6 +77,29 @@ final class StoreMetrics implements AutoCloseable {
                 s -> stats(engine).compaction().spaceAmplification());
         gauge(tags, "mmapstore-read-amplification", "Most segments a point lookup may touch in one partition",
                 s -> stats(engine).compaction().readAmplification());
+        // JVM-wide figures, the same in every store's tags (as Kafka reports a block cache shared by RocksDB stores)
+        MemoryBudget budget = engine.memoryBudget();
+        if (budget != null) {
+            gauge(tags, "mmapstore-memory-budget-used-bytes",
+                    "Unwritten bytes (active and flushing memtables) of every MmapStore sharing this store's memory budget",
+                    s -> budget.usedBytes());
+            gauge(tags, "mmapstore-memory-budget-limit-bytes", "Limit of the memory budget this store shares",
+                    s -> budget.limitBytes());
+            gauge(tags, "mmapstore-memory-budget-stores", "MmapStores sharing this store's memory budget",
+                    s -> budget.stores());
+            gauge(tags, "mmapstore-memory-budget-stalls-total", "Writes that waited for the memory budget to make room",
+                    s -> budget.stalls());
+            gauge(tags, "mmapstore-memory-budget-stall-time-ms-total", "Time writes waited for the memory budget (ms)",
+                    s -> budget.stallNanos() / 1e6);
+            gauge(tags, "mmapstore-memory-budget-forced-flushes-total",
+                    "Memtables the memory budget froze before they were full", s -> budget.forcedFreezes());
+        }
+        gauge(tags, "mmapstore-jvm-mappings", "Segment files mapped by every MmapStore of the JVM",
+                s -> FileLimits.mappings());
+        gauge(tags, "mmapstore-jvm-max-mappings", "The most segment files the MmapStores of the JVM may map",
+                s -> FileLimits.maxMappings());
+        gauge(tags, "mmapstore-jvm-open-files", "Files every MmapStore of the JVM holds open (lock and log files)",
+                s -> FileLimits.openFiles());
         gauge(tags, "mmapstore-self-checkpoints-total",
                 "Commits the store made by itself after Kafka committed a transaction (exactly-once only)",
                 s -> selfCheckpoints.getAsLong());
