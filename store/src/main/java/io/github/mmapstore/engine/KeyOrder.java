@@ -51,6 +51,16 @@ public final class KeyOrder {
         return p;
     }
 
+    /** {@link #prefix(byte[])} of the {@code length}-byte key at {@code from} in {@code source}. */
+    static long prefix(byte[] source, int from, int length) {
+        long p = 0;
+        int n = Math.min(8, length);
+        for (int i = 0; i < n; i++) {
+            p |= (source[from + i] & 0xFFL) << (56 - 8 * i);
+        }
+        return p;
+    }
+
     /** The 8 bytes of {@code key} from {@code offset} as a big-endian unsigned number (zero-padded past its end). */
     static long prefix(byte[] key, int offset) {
         long p = 0;

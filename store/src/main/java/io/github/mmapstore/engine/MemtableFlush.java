@@ -13,6 +13,11 @@ import java.util.function.LongSupplier;
  * written since, so that a committed read never sees the second file before the next commit.
  */
 final class MemtableFlush {
+    /** Rows between a row's {@link Memtable#touch} and its {@link Memtable#emit}: enough to overlap their misses. */
+    private static final int LOOK_AHEAD = 16;
+    /** Where the touched bytes go, so that the loads are not optimised away. */
+    static volatile long sunk;
+
     private MemtableFlush() {
     }
 
@@ -136,9 +141,32 @@ final class MemtableFlush {
                     continue;
                 }
                 w = new SegmentWriter(dir, numbers.getAsLong(), sz);
-                for (int i = ranges.get(r)[0]; i < ranges.get(r)[1]; i++) {
-                    int id = rows[i];
-                    w.add(mem.key(id), mem.value(versions[i]), mem.hash(id));
+                int from = ranges.get(r)[0];
+                int to = ranges.get(r)[1];
+                if (columns == null) {
+                    SegmentWriter out1 = w;
+                    Memtable.RowSink sink = out1::add;
+                    int touched = 0;
+                    for (int j = from; j < Math.min(from + LOOK_AHEAD, to); j++) {
+                        touched += mem.touch(rows[j], versions[j]);
+                    }
+                    for (int g = from; g < to; g += LOOK_AHEAD) {
+                        int end = Math.min(g + LOOK_AHEAD, to);
+                        // the next group's records, loaded together: their misses overlap, and this group's
+                        // rows, loaded by the last round, are copied from the cache
+                        for (int j = end, last = Math.min(end + LOOK_AHEAD, to); j < last; j++) {
+                            touched += mem.touch(rows[j], versions[j]);
+                        }
+                        for (int i = g; i < end; i++) {
+                            mem.emit(rows[i], versions[i], sink);
+                        }
+                    }
+                    sunk += touched;
+                } else {
+                    for (int i = from; i < to; i++) {
+                        int id = rows[i];
+                        w.add(mem.key(id), mem.value(versions[i]), mem.hash(id));
+                    }
                 }
                 out.add(Segment.open(w.finish(fsync), w.number(), columns));
                 w = null;

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -189,14 +190,18 @@ final class SegmentWriter implements AutoCloseable {
         }
 
         void put(byte[] bytes) throws IOException {
-            if (bytes.length > buf.capacity()) {
+            put(bytes, 0, bytes.length);
+        }
+
+        void put(byte[] src, int from, int length) throws IOException {
+            if (length > buf.capacity()) {
                 drain();
-                writeFully(ByteBuffer.wrap(bytes), offset + written);
-                written += bytes.length;
+                writeFully(ByteBuffer.wrap(src, from, length), offset + written);
+                written += length;
                 return;
             }
-            ensure(bytes.length);
-            buf.put(bytes);
+            ensure(length);
+            buf.put(src, from, length);
         }
 
         void drain() throws IOException {
@@ -239,7 +244,10 @@ final class SegmentWriter implements AutoCloseable {
     private long keyPos;
     private long valuePos;
     private byte[] firstKey;
-    private byte[] lastKey;
+    /** The last key added: {@code lastKeyLength} bytes of {@code lastKeySource} at {@code lastKeyFrom} (a row's own array or a memtable slab). */
+    private byte[] lastKeySource;
+    private int lastKeyFrom;
+    private int lastKeyLength;
     private boolean finished;
     private long end = SegmentFormat.HEADER_BYTES;
 
@@ -306,33 +314,54 @@ final class SegmentWriter implements AutoCloseable {
 
     /** As {@link #add(byte[], byte[])}, with the key's {@link KeyHash#hash} already computed. */
     void add(byte[] key, byte[] valueOrNull, long keyHash) throws IOException {
-        if (lastKey != null && KeyOrder.compare(lastKey, key) >= 0) {
-            throw new IllegalStateException("segment rows out of order");
-        }
-        if (rows == sizes.rows) {
-            throw new IllegalStateException("more rows than sized (" + sizes.rows + ")");
-        }
-        if (fixedKeyLength >= 0 && key.length != fixedKeyLength) {
-            throw new IllegalStateException("a key of " + key.length + " bytes where the sizes pass found only keys of "
-                    + fixedKeyLength);
-        }
-        if (firstKey == null) {
-            firstKey = key;
-        }
-        lastKey = key;
-        if (prefixes != null) {
-            prefixes.putLongBigEndian(KeyOrder.prefix(key));
-        }
-        keys.put(key);
-        keyPos += key.length;
-        if (keyOffsets != null) {
-            keyOffsets.putOffset(keyPos, keyOffsetBytes);
+        if (sizes.extension == null) {
+            add(key, 0, key.length, valueOrNull, 0, valueOrNull == null ? -1 : valueOrNull.length, keyHash);
+            return;
         }
         for (ByteBuffer row : extraRows) {
             java.util.Arrays.fill(row.array(), (byte) 0);
             row.clear();
         }
-        if (valueOrNull == null) {
+        byte[] stored = valueOrNull == null ? null : sizes.extension.split(valueOrNull, extraRows);
+        add(key, 0, key.length, stored, 0, stored == null ? -1 : stored.length, keyHash);
+    }
+
+    /**
+     * Appends a row from slices of arrays (a memtable's slabs: no copy of its own per row), {@code valueLength}
+     * -1 for a tombstone. Without extension columns, or with their row buffers already filled by the caller.
+     */
+    void add(byte[] keySource, int keyFrom, int keyLength, byte[] valueSource, int valueFrom, int valueLength, long keyHash)
+            throws IOException {
+        if (lastKeySource != null && Arrays.compareUnsigned(lastKeySource, lastKeyFrom, lastKeyFrom + lastKeyLength,
+                keySource, keyFrom, keyFrom + keyLength) >= 0) {
+            throw new IllegalStateException("segment rows out of order");
+        }
+        if (rows == sizes.rows) {
+            throw new IllegalStateException("more rows than sized (" + sizes.rows + ")");
+        }
+        if (fixedKeyLength >= 0 && keyLength != fixedKeyLength) {
+            throw new IllegalStateException("a key of " + keyLength + " bytes where the sizes pass found only keys of "
+                    + fixedKeyLength);
+        }
+        if (firstKey == null) {
+            firstKey = Arrays.copyOfRange(keySource, keyFrom, keyFrom + keyLength);
+        }
+        lastKeySource = keySource;
+        lastKeyFrom = keyFrom;
+        lastKeyLength = keyLength;
+        if (prefixes != null) {
+            prefixes.putLongBigEndian(KeyOrder.prefix(keySource, keyFrom, keyLength));
+        }
+        keys.put(keySource, keyFrom, keyLength);
+        keyPos += keyLength;
+        if (keyOffsets != null) {
+            keyOffsets.putOffset(keyPos, keyOffsetBytes);
+        }
+        if (valueLength < 0) {
+            for (ByteBuffer row : extraRows) {
+                java.util.Arrays.fill(row.array(), (byte) 0);
+                row.clear();
+            }
             if (flags == null) {
                 throw new IllegalStateException("a tombstone where the sizes pass found none");
             }
@@ -345,13 +374,12 @@ final class SegmentWriter implements AutoCloseable {
             if (flags != null) {
                 flags.put((byte) 0);
             }
-            byte[] stored = sizes.extension == null ? valueOrNull : sizes.extension.split(valueOrNull, extraRows);
-            if (fixedValueLength >= 0 && stored.length != fixedValueLength) {
-                throw new IllegalStateException("a value of " + stored.length + " bytes where the sizes pass found only values of "
+            if (fixedValueLength >= 0 && valueLength != fixedValueLength) {
+                throw new IllegalStateException("a value of " + valueLength + " bytes where the sizes pass found only values of "
                         + fixedValueLength);
             }
-            values.put(stored);
-            valuePos += stored.length;
+            values.put(valueSource, valueFrom, valueLength);
+            valuePos += valueLength;
         }
         for (int i = 0; i < extra.length; i++) {
             extraRows[i].clear();
@@ -463,6 +491,7 @@ final class SegmentWriter implements AutoCloseable {
 
         long footerOffset = crcTableOffset + 4L * pageCount;
         Column[] all = dataColumns.toArray(new Column[0]);
+        byte[] lastKey = Arrays.copyOfRange(lastKeySource, lastKeyFrom, lastKeyFrom + lastKeyLength);
         int footerLen = 4 + 8 + 8 + 4 + 8 + 4 + 4 + (all.length + 1) * 20 + 4 + firstKey.length + 4 + lastKey.length;
         ByteBuffer footer = ByteBuffer.allocate(footerLen).order(ByteOrder.LITTLE_ENDIAN);
         footer.putInt(SegmentFormat.VERSION).putLong(rows).putLong(tombstones).putInt(all.length + 1);
