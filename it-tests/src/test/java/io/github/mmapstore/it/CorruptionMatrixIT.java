@@ -299,7 +299,7 @@ class CorruptionMatrixIT {
                 Duration.ofSeconds(120))) {
             s.problems.add("input not consumed within 120 s (state " + app.state() + ")");
         } else {
-            Map<String, Map<String, String>> dump = ItSupport.dumpStores(app, Duration.ofSeconds(45));
+            Map<String, Map<String, String>> dump = ItSupport.dumpStores(app, Duration.ofSeconds(45), PARTITIONS);
             List<String> v = ItSupport.verifyEos(ItSupport.oracle(inputs), profiles,
                     ItSupport.readAll(cluster, prefix + "-sums-out", PARTITIONS),
                     ItSupport.readAll(cluster, prefix + "-join-out", PARTITIONS), dump, 10);

@@ -262,6 +262,10 @@ public final class CrashApp {
                     queryV1(streams, cmd[1], cmd[2], cmd[3], Integer.parseInt(cmd[4]));
                     continue;
                 }
+                if (cmd[0].equals("dump") && cmd.length == 2) {
+                    dump(streams, Integer.parseInt(cmd[1]));
+                    continue;
+                }
                 switch (line.trim()) {
                     case "dump" -> dump(streams);
                     case "stop" -> {
@@ -343,6 +347,37 @@ public final class CrashApp {
             role = "unknown";
         }
         return role;
+    }
+
+    /**
+     * {@code dump <partitions>}: as {@link #dump(KafkaStreams)}, but each store read partition by partition
+     * ({@code withPartition}), so that a partition whose task is being closed or reopened at that moment (a
+     * damaged store rebuilt) is a DUMP_ERROR and the caller asks again, instead of a dump that silently
+     * leaves its keys out (the composite store of all partitions iterates the tasks open at that moment).
+     */
+    private static void dump(KafkaStreams streams, int partitions) {
+        emit("DUMP_BEGIN");
+        for (String store : DUMP_STORES) {
+            long n = 0;
+            int p = 0;
+            try {
+                for (; p < partitions; p++) {
+                    ReadOnlyKeyValueStore<String, String> kv = streams.store(StoreQueryParameters
+                            .fromNameAndType(store, QueryableStoreTypes.<String, String>keyValueStore()).withPartition(p));
+                    try (KeyValueIterator<String, String> it = kv.all()) {
+                        while (it.hasNext()) {
+                            KeyValue<String, String> e = it.next();
+                            emit("DUMP", store, e.key, e.value);
+                            n++;
+                        }
+                    }
+                }
+                emit("DUMP_END", store, n);
+            } catch (RuntimeException e) {
+                emit("DUMP_ERROR", store, ("partition " + p + ": " + e).replace('\n', ' ').replace(' ', '_'));
+            }
+        }
+        emit("DUMP_DONE");
     }
 
     /** DUMP_BEGIN, then per store its DUMP lines and DUMP_END (or DUMP_ERROR), then DUMP_DONE. */

@@ -283,7 +283,7 @@ class CrashMatrixIT {
                     Duration.ofSeconds(180))) {
                 r.failures.add("final run: input not consumed within 180 s");
             } else {
-                dump = ItSupport.dumpStores(app, Duration.ofSeconds(60));
+                dump = ItSupport.dumpStores(app, Duration.ofSeconds(60), PARTITIONS);
             }
             rs.exitCode = app.stop(60_000);
             collect(app, rs);
