@@ -123,7 +123,7 @@ final class CommitPath {
         Memtable m = vs.current().memtable;
         long size = m.approximateBytes();
         if (memory != null) {
-            memory.active(size);
+            memory.active(m.heapBytes()); // what the heap holds, unused slab ends included
         }
         long cap = memtableCap();
         if (size < cap) {
@@ -288,7 +288,7 @@ final class CommitPath {
         vs.frozen = m;
         vs.install(new Memtable(m.keyCount()));
         if (memory != null) {
-            memory.froze(m.approximateBytes()); // given back when the flush lands, fails or is abandoned
+            memory.froze(m.heapBytes()); // given back when the flush lands, fails or is abandoned
         }
         FaultInjector faults = config.faults();
         Path rotatedLog = rotated;

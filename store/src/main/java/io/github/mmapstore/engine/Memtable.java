@@ -60,10 +60,15 @@ final class Memtable {
     /** Bytes each key costs beyond its key record: three longs in the key pages and about two table slots. */
     static final int KEY_BOOKKEEPING = 3 * Long.BYTES + 2 * Integer.BYTES;
 
-    private static final int FIRST_SLAB = 16 << 10;
+    /**
+     * The first slab, key page and table are small (4 KiB, 6 KiB, 1 KiB): a memory budget shared by
+     * thousands of stores freezes their memtables at tens of kilobytes, and what a memtable holds before its
+     * first few hundred keys is then the floor under every store that was written to.
+     */
+    private static final int FIRST_SLAB = 4 << 10;
     /** Largest ordinary slab: at least half a G1 region for heaps up to 4 GiB, so allocated as humongous, never copied. */
     private static final int MAX_SLAB = 1 << 20;
-    private static final int PAGE_SHIFT = 10;
+    private static final int PAGE_SHIFT = 8;
     private static final int PAGE_KEYS = 1 << PAGE_SHIFT;
     private static final int STRIDE = 3;
     private static final int KEY_ADDRESS = 0;
@@ -83,6 +88,8 @@ final class Memtable {
     private int slabNumber;
     private int slabPos;
     private long slabBytesUsed;
+    /** Bytes of every array this memtable allocated (slabs, key pages, table): what it holds on the heap. Writer's. */
+    private long heapBytes;
 
     /** Key pages: {@link #STRIDE} longs per id. The directory is replaced when it grows; pages never move. */
     private volatile long[][] pages = new long[16][];
@@ -107,7 +114,7 @@ final class Memtable {
      * table does not rebuild its way up while it fills.
      */
     Memtable(long expectedKeys) {
-        long n = Math.min(Math.max(expectedKeys, 1024), 1 << 23);
+        long n = Math.min(Math.max(expectedKeys, 128), 1 << 23);
         // load at most 3/4 at the expected count; allocated at the first put, not on the path that froze the
         // previous memtable (a commit's checkpoint), where zeroing megabytes of table showed in commit p99
         this.initialSlots = Integer.highestOneBit((int) (n + n / 2)) << 1;
@@ -126,6 +133,7 @@ final class Memtable {
         int[] t = table;
         if (t == NO_TABLE) {
             t = new int[initialSlots];
+            heapBytes += (long) t.length * Integer.BYTES;
             table = t;
         }
         int mask = t.length - 1;
@@ -180,6 +188,7 @@ final class Memtable {
     private void grow() {
         int[] old = table;
         int[] t = new int[old.length * 2];
+        heapBytes += (long) (t.length - old.length) * Integer.BYTES;
         int mask = t.length - 1;
         int n = count;
         for (int id = 0; id < n; id++) {
@@ -224,6 +233,7 @@ final class Memtable {
             dir = Arrays.copyOf(dir, dir.length * 2);
         }
         byte[] s = new byte[size];
+        heapBytes += size;
         dir[slabCount] = s; // published to readers by the release store of the first address into it
         if (dir != slabs) {
             slabs = dir;
@@ -242,6 +252,7 @@ final class Memtable {
         long[] page = dir[p];
         if (page == null) {
             page = new long[PAGE_KEYS * STRIDE];
+            heapBytes += (long) page.length * Long.BYTES;
             dir[p] = page; // published by the release store of the table slot of its first key
         }
         if (dir != pages) {
@@ -478,6 +489,15 @@ final class Memtable {
      */
     long approximateBytes() {
         return slabBytesUsed + (long) count * KEY_BOOKKEEPING;
+    }
+
+    /**
+     * Heap held by this memtable's arrays: slabs as allocated (a slab is filled before the next, twice its
+     * size, is taken), key pages of 256 keys, and the table. Above {@link #approximateBytes()} by the
+     * unused ends of those: what a memory budget must count, since it is what the heap holds.
+     */
+    long heapBytes() {
+        return heapBytes;
     }
 
     long keyCount() {
