@@ -143,7 +143,17 @@ public final class CrashApp {
                 DUMP_STORES = new String[] {"bulk"};
                 yield bulkTopology(prefix, storeKind);
             }
-            default -> throw new IllegalArgumentException("--topology must be crash or bulk: " + topologyKind);
+            case "many" -> {
+                // issue 21: five DSL stores per task from the default store suppliers (ManyStoresIT); --store picks them
+                DUMP_STORES = new String[0];
+                if (storeKind.equals("mmap")) {
+                    p.put(StreamsConfig.DSL_STORE_SUPPLIERS_CLASS_CONFIG, "io.github.mmapstore.streams.MmapDslStoreSuppliers");
+                } else if (!storeKind.equals("rocksdb")) {
+                    throw new IllegalArgumentException("--store must be mmap or rocksdb: " + storeKind);
+                }
+                yield ManyStoresApp.topology(prefix, p);
+            }
+            default -> throw new IllegalArgumentException("--topology must be crash, bulk or many: " + topologyKind);
         };
         KafkaStreams streams = new KafkaStreams(topology, p);
         streams.setStateListener((newState, oldState) -> emit("STATE", oldState, newState));
@@ -199,6 +209,10 @@ public final class CrashApp {
         emit("STARTING", ProcessHandle.current().pid(), storeKind, a.get("guarantee"));
         streams.start();
         commands.start();
+        // --sample-ms N: a MEM line every N ms (heap, store memory, commit latency; ManyStoresIT)
+        if (a.containsKey("sample-ms")) {
+            ManyStoresApp.startSampler(streams, Long.parseLong(a.get("sample-ms")));
+        }
         Thread.currentThread().join();
     }
 
@@ -256,6 +270,10 @@ public final class CrashApp {
                 String[] cmd = line.trim().split(" ");
                 if (cmd[0].equals("query") && cmd.length == 5) {
                     query(streams, cmd[1], cmd[2], cmd[3], Integer.parseInt(cmd[4]));
+                    continue;
+                }
+                if (cmd[0].equals("sample") && cmd.length == 2) {
+                    ManyStoresApp.sample(streams, cmd[1]);
                     continue;
                 }
                 if (cmd[0].equals("query1") && cmd.length == 5) {
