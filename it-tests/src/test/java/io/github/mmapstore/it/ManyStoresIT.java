@@ -69,6 +69,7 @@ class ManyStoresIT {
     private long t0Event;
     private long nextSeq;
     private long produceMs;
+    private String loadAtStart;
     private Random inputRandom;
     /** The oracle: per key index, records and the sum of increments; the profile of each key; windows of the sample keys. */
     private long[] counts;
@@ -115,6 +116,7 @@ class ManyStoresIT {
         if (!enabled) {
             return;
         }
+        loadAtStart = loadAverage();
         cluster = KafkaCluster.start(1);
         cluster.createTopics(partitions, List.of(PREFIX + "-input", PREFIX + "-profiles"));
         Properties p = new Properties();
@@ -514,7 +516,8 @@ class ManyStoresIT {
         md.append("- machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores, ").append(cpuModel())
                 .append(", RAM ").append(memTotal()).append(", kernel ").append(System.getProperty("os.version"))
                 .append(", Java ").append(System.getProperty("java.vm.vendor")).append(' ').append(System.getProperty("java.vm.version"))
-                .append(", load average at the end ").append(loadAverage()).append('\n');
+                .append(", load average (1 / 5 / 15 min) at the start ").append(loadAtStart).append(", at the end ").append(loadAverage())
+                .append(" (other work on the machine shares its 2 cores)\n");
         md.append("- Kafka ").append(ItSupport.kafkaVersion("streams")).append(", one in-JVM KRaft broker (in the test JVM); git ")
                 .append(gitHead()).append('\n');
         md.append("- topology (`CrashApp --topology many`, `ManyStoresApp`): ").append(partitions).append(" partitions x 5 stores (")
