@@ -89,7 +89,7 @@ final class ManyStoresApp {
 
     /**
      * Every {@code intervalMs}: {@code MEM heapUsed heapCommitted nonHeapUsed directUsed budgetUsed memtableSum commitAvgMs
-     * commitMaxMs processTotal rocksCacheUsage rocksMemtables storesWithMetrics} ({@code -1} for a metric that does not
+     * commitMaxMs processTotal rocksCacheUsage rocksMemtables storesWithMetrics heapAfterLastGc} ({@code -1} for a metric that does not
      * exist). Heap from {@link MemoryMXBean}; {@code budgetUsed} is {@code mmapstore-memory-budget-used-bytes} (any group),
      * {@code memtableSum} the sum over stores of {@code mmapstore-memtable-bytes}; commit latency and {@code process-total}
      * from Kafka's {@code stream-thread-metrics} (avg: the mean over threads, max: the max); {@code rocksCacheUsage} the
@@ -165,7 +165,7 @@ final class ManyStoresApp {
                     CrashApp.emit("MEM", mem.getHeapMemoryUsage().getUsed(), mem.getHeapMemoryUsage().getCommitted(),
                             mem.getNonHeapMemoryUsage().getUsed(), direct, (long) budget, (long) memtables,
                             fmt(commitAvgN == 0 ? -1 : commitAvgSum / commitAvgN), fmt(commitMax), (long) processTotal,
-                            (long) rocksCache, (long) rocksMem, stores);
+                            (long) rocksCache, (long) rocksMem, stores, heapAfterLastGc());
                 } catch (InterruptedException e) {
                     return;
                 } catch (RuntimeException e) {
@@ -175,6 +175,33 @@ final class ManyStoresApp {
         }, "many-stores-sampler");
         t.setDaemon(true);
         t.start();
+    }
+
+    /**
+     * The heap in use right after the most recent collection (young or full, whichever came last): the sum over the heap
+     * pools of {@code getLastGcInfo().getMemoryUsageAfterGc()}; -1 before the first. Unlike a sample of "heap used", it
+     * does not count the garbage that piles up between collections.
+     */
+    static long heapAfterLastGc() {
+        long bestEnd = -1;
+        long used = -1;
+        for (java.lang.management.GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            if (gc instanceof com.sun.management.GarbageCollectorMXBean sun) {
+                com.sun.management.GcInfo info = sun.getLastGcInfo();
+                if (info != null && info.getEndTime() > bestEnd) {
+                    bestEnd = info.getEndTime();
+                    long sum = 0;
+                    for (java.lang.management.MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+                        if (pool.getType() == java.lang.management.MemoryType.HEAP) {
+                            java.lang.management.MemoryUsage u = info.getMemoryUsageAfterGc().get(pool.getName());
+                            sum += u == null ? 0 : u.getUsed();
+                        }
+                    }
+                    used = sum;
+                }
+            }
+        }
+        return used;
     }
 
     private static double num(Metric m) {

@@ -13,7 +13,7 @@ import java.util.Locale;
 import javax.imageio.ImageIO;
 
 /**
- * A small headless PNG chart for {@link ManyStoresIT}: two panels over seconds since launch, heap used (top) and RSS
+ * A small headless PNG chart for {@link ManyStoresIT}: two panels over seconds since launch, heap (top) and RSS
  * (bottom) in MiB, one line per variant, a dashed vertical line where that variant was killed. Java2D only.
  */
 final class TimeSeriesChart {
@@ -48,7 +48,7 @@ final class TimeSeriesChart {
                 tMax = Math.max(tMax, t);
             }
         }
-        panel(g, lines, true, TOP, tMax, "heap used (MiB)");
+        panel(g, lines, true, TOP, tMax, "heap after the last GC (MiB)");
         panel(g, lines, false, TOP + PANEL_H + GAP, tMax, "RSS (MiB)");
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         g.setColor(Color.BLACK);
