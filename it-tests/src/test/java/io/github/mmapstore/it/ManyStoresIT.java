@@ -62,6 +62,13 @@ class ManyStoresIT {
     /** Event time the initial input spans (its timestamps rise evenly over it); windows of one minute. */
     private final long spanMs = Long.getLong("it.manystores.spanMs", 20 * 60_000L);
     private final int trickleRate = Integer.getInteger("it.manystores.trickleRate", 500);
+    /**
+     * How long a variant may take to consume its input ({@code it.manystores.loadTimeoutSec}). RocksDB under the bounded
+     * recipe collapses to a few hundred records/s part-way through (2026-12-08: after ~0.85 M of 1.1 M and ~1.86 M of
+     * 2.2 M records); past the timeout the variant's row records what it processed, and the restart and the check are not
+     * run for it. A timeout fails the test for MmapStore only.
+     */
+    private final long loadTimeoutSec = Long.getLong("it.manystores.loadTimeoutSec", 300);
     private final Path outDir = Path.of(System.getProperty("it.summary.dir", "target"));
 
     private KafkaCluster cluster;
@@ -105,6 +112,9 @@ class ManyStoresIT {
         int checkedKeys;
         final List<String> problems = new ArrayList<>();
         long firstLaunchToRunningMs;
+        boolean loadFinished = true;
+        long processedAtTimeout = -1;
+        double rateLast60 = -1;
 
         Result(String variant) {
             this.variant = variant;
@@ -256,9 +266,27 @@ class ManyStoresIT {
             ChildApp.Event running = app.awaitState("RUNNING", 600_000);
             assertThat(running).as(variant + " first RUNNING").isNotNull();
             r.firstLaunchToRunningMs = app.millisSinceLaunch(running);
-            boolean consumed = ItSupport.waitConsumed(cluster, appId, topics, partitions, Duration.ofMinutes(60));
+            boolean consumed = ItSupport.waitConsumed(cluster, appId, topics, partitions, Duration.ofSeconds(loadTimeoutSec));
             long consumedNanos = System.nanoTime();
-            assertThat(consumed).as(variant + " input consumed").isTrue();
+            if (!consumed) {
+                r.loadFinished = false;
+                r.loadSec = (consumedNanos - running.nanos()) / 1e9;
+                List<ChildApp.Event> mems = app.events.stream().filter(e -> e.type().equals("MEM")).toList();
+                ChildApp.Event last = mems.get(mems.size() - 1);
+                r.processedAtTimeout = Long.parseLong(last.field(8));
+                r.throughput = r.processedAtTimeout / r.loadSec;
+                for (ChildApp.Event e : mems) {
+                    if (e.nanos() >= last.nanos() - TimeUnit.SECONDS.toNanos(60)) {
+                        r.rateLast60 = (r.processedAtTimeout - Long.parseLong(e.field(8))) * 1e9 / Math.max(1, last.nanos() - e.nanos());
+                        break;
+                    }
+                }
+                System.out.printf(Locale.ROOT, "many stores %s: load did not finish in %d s: %d of %d records, last 60 s %.0f/s%n",
+                        variant, loadTimeoutSec, r.processedAtTimeout, r.inputRecords, r.rateLast60);
+                assertThat(kind).as(variant + ": load did not finish within " + loadTimeoutSec + " s (" + r.processedAtTimeout + " of "
+                        + r.inputRecords + " records)").isNotEqualTo("mmap");
+                return;
+            }
             r.loadSec = (consumedNanos - running.nanos()) / 1e9;
             r.throughput = r.inputRecords / r.loadSec;
             System.out.printf(Locale.ROOT, "many stores %s: %d records in %.1f s from RUNNING = %.0f records/s%n", variant,
@@ -564,12 +592,14 @@ class ManyStoresIT {
                 .append(" sample keys read through Interactive Queries from all five stores and compared with the oracle ")
                 .append("(count, sum, profile, join, every window's count)\n\n");
 
-        md.append("## Results (load phase: launch to end of input; median / p99 / max of the 1 s samples)\n\n");
+        md.append("## Results (load phase: launch to end of input, or to the load timeout; median / p99 / max of the 1 s samples)\n\n");
         md.append("| | ").append(String.join(" | ", rs.stream().map(x -> x.variant).toList())).append(" |\n|---|");
         rs.forEach(x -> md.append("---|"));
         md.append('\n');
         row(md, rs, "input records (incl. profiles)", x -> num(x.inputRecords));
-        row(md, rs, "throughput, records/s (RUNNING to all committed)", x -> num(x.throughput));
+        row(md, rs, "throughput, records/s (RUNNING to all committed)", x -> x.loadFinished ? num(x.throughput)
+                : "**did not finish in " + loadTimeoutSec + " s**: " + num(x.processedAtTimeout) + " processed, " + num(x.throughput)
+                + "/s on average, " + num(x.rateLast60) + "/s over the last 60 s");
         row(md, rs, "load time s", x -> ms(x.loadSec));
         row(md, rs, "first launch to RUNNING ms", x -> num(x.firstLaunchToRunningMs));
         row(md, rs, "heap used MiB", x -> mpm(phase(x, "load"), Sample::heapUsed, ManyStoresIT::mib));
@@ -605,7 +635,7 @@ class ManyStoresIT {
         for (String[] pair : new String[][] {{"mmap", "rocksdb"}, {"mmap-txn", "rocksdb-txn"}, {"mmap-txn", "rocksdb"}}) {
             Result m = results.get(pair[0]);
             Result k = results.get(pair[1]);
-            if (m == null || k == null) {
+            if (m == null || k == null || !m.loadFinished || !k.loadFinished) {
                 continue;
             }
             md.append("Ratios ").append(pair[1]).append(" / ").append(pair[0]).append(": ");
