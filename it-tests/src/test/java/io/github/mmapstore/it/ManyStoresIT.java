@@ -247,6 +247,13 @@ class ManyStoresIT {
             args.addAll(List.of("--streams.rocksdb.config.setter", BoundedMemoryRocksDBConfig.class.getName(),
                     "--streams." + BoundedMemoryRocksDBConfig.TOTAL, String.valueOf(memoryBytes)));
             jvm.add("-D" + BoundedMemoryRocksDBConfig.TOTAL + "=" + memoryBytes);
+            // the recipe's other knobs (-Dit.rocksdb.strict.capacity=false, ...: see BoundedMemoryRocksDBConfig) go to the child
+            for (String key : List.of(BoundedMemoryRocksDBConfig.MEMTABLE_SHARE, BoundedMemoryRocksDBConfig.HIGH_PRIORITY,
+                    BoundedMemoryRocksDBConfig.WRITE_BUFFER, BoundedMemoryRocksDBConfig.STRICT)) {
+                if (System.getProperty(key) != null) {
+                    jvm.add("-D" + key + "=" + System.getProperty(key));
+                }
+            }
         }
         if (txn) {
             args.addAll(List.of("--txn", "true"));
@@ -581,7 +588,8 @@ class ManyStoresIT {
                 .append(produceMs / 1000).append(" s)\n");
         md.append("- memory total: ").append(mib(memoryBytes)).append(" MiB. MmapStore: `mmapstore.memory.budget.bytes=").append(memoryBytes)
                 .append("` (ignored by builds without the instance-wide budget). RocksDB: `BoundedMemoryRocksDBConfig`, Kafka's recipe: one ")
-                .append("static LRUCache of the total (strict capacity, high-priority pool 0.1 for index and filter blocks, top level pinned), ")
+                .append("static LRUCache of the total (strict capacity ").append(System.getProperty(BoundedMemoryRocksDBConfig.STRICT, "true"))
+                .append(", high-priority pool 0.1 for index and filter blocks, top level pinned), ")
                 .append("a WriteBufferManager of half of it charged to the cache, write buffer 2 MiB x 2, block size 4 KiB\n");
         md.append("- child JVM: -Xmx").append(heap).append(", SerialGC, C2 on; sampled every second from the test JVM (RSS: /proc/pid/status ")
                 .append("VmRSS; mappings: lines of /proc/pid/maps; fds: /proc/pid/fd; files: regular files under the state directory) and by ")

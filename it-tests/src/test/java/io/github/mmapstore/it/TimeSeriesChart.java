@@ -53,12 +53,13 @@ final class TimeSeriesChart {
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         g.setColor(Color.BLACK);
         g.drawString("seconds since launch (dashed: kill -9)", W / 2 - 100, h - 12);
-        int x = LEFT + 10;
+        // the legend on the title's line, right of it (the panels' labels sit just above each panel)
+        int x = Math.max(LEFT + 20 + g.getFontMetrics(new Font(Font.SANS_SERIF, Font.BOLD, 16)).stringWidth(title), W - 360);
         for (int i = 0; i < lines.size(); i++) {
             g.setColor(COLORS[i % COLORS.length]);
-            g.fillRect(x, 35, 14, 6);
+            g.fillRect(x, 17, 14, 6);
             g.setColor(Color.BLACK);
-            g.drawString(lines.get(i).name(), x + 18, 43);
+            g.drawString(lines.get(i).name(), x + 18, 25);
             x += 30 + g.getFontMetrics().stringWidth(lines.get(i).name());
         }
         g.dispose();
