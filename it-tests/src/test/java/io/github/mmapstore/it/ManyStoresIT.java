@@ -52,8 +52,8 @@ class ManyStoresIT {
 
     private final boolean enabled = Boolean.getBoolean("it.manystores.enabled");
     private final int partitions = Integer.getInteger("it.manystores.partitions", 100);
-    private final long records = Long.getLong("it.manystores.records", 2_000_000L);
-    private final int keys = Integer.getInteger("it.manystores.keys", 200_000);
+    private final long records = Long.getLong("it.manystores.records", 1_000_000L);
+    private final int keys = Integer.getInteger("it.manystores.keys", 100_000);
     private final long memoryBytes = Long.getLong("it.manystores.memory.bytes", 256L << 20);
     private final String heap = System.getProperty("it.manystores.heap", "1g");
     private final int threads = Integer.getInteger("it.manystores.threads", 1);
