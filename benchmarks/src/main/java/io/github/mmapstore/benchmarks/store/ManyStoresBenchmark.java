@@ -2,6 +2,7 @@ package io.github.mmapstore.benchmarks.store;
 
 import io.github.mmapstore.benchmarks.Dirs;
 import io.github.mmapstore.benchmarks.report.LatencyHistogram;
+import io.github.mmapstore.engine.MemoryBudget;
 import io.github.mmapstore.engine.OpenReport;
 import io.github.mmapstore.engine.StoreEngine;
 import io.github.mmapstore.streams.MmapStores;
@@ -18,8 +19,6 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.lang.management.MemoryUsage;
-import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -90,7 +89,6 @@ public final class ManyStoresBenchmark {
     static final String ROCKSDB_TXN = "rocksdb-txn";
     static final String TRANSACTIONAL = "enable.transactional.statestores";
     static final String BUDGET_KEY = "mmapstore.memory.budget.bytes";
-    static final String BUDGET_CLASS = "io.github.mmapstore.engine.MemoryBudget";
     static final int RESTORE_BATCH = 1_000;
 
     // ---- options (the parent passes them all to its children) ------------------------------------
@@ -721,12 +719,12 @@ public final class ManyStoresBenchmark {
             if (kind.equals(MMAPSTORE)) {
                 budgetGauges(gaugeNames, gauges);
                 // the memtables' own estimate, summed over the stores (every 5 s: it takes each engine's lock)
-                gaugeNames.add("memtable_bytes_sum");
+                gaugeNames.add("memtable_sum_bytes");
                 gauges.add(() -> ticks % 5 != 0 ? Double.NaN : memtableBytes());
             } else {
-                gaugeNames.add("rocksdb_cache_usage");
+                gaugeNames.add("rocksdb_cache_usage_bytes");
                 gauges.add(() -> BoundedMemoryConfig.cache == null ? Double.NaN : BoundedMemoryConfig.cache.getUsage());
-                gaugeNames.add("rocksdb_cache_pinned");
+                gaugeNames.add("rocksdb_cache_pinned_bytes");
                 gauges.add(() -> BoundedMemoryConfig.cache == null ? Double.NaN : BoundedMemoryConfig.cache.getPinnedUsage());
             }
         }
@@ -866,51 +864,25 @@ public final class ManyStoresBenchmark {
         }
     }
 
-    /**
-     * Gauges of the engine's JVM-wide memory budget, if this build has one ({@value #BUDGET_CLASS}; looked up by
-     * reflection so that the harness runs on builds with and without it): its static no-argument accessors
-     * returning a number whose names speak of bytes or use, called on the instance a static accessor returns.
-     */
+    /** Gauges of the engine's JVM-wide memory budget ({@code MemoryBudget.shared()}), the one every store here shares. */
     static void budgetGauges(List<String> names, List<DoubleSupplier> gauges) {
-        Class<?> c;
-        try {
-            c = Class.forName(BUDGET_CLASS);
-        } catch (ClassNotFoundException | LinkageError e) {
-            return;
-        }
-        Method instance = null;
-        for (Method m : c.getMethods()) {
-            if (Modifier.isStatic(m.getModifiers()) && m.getParameterCount() == 0 && m.getReturnType() == c) {
-                instance = m;
-                break;
-            }
-        }
-        for (Method m : c.getMethods()) {
-            String n = m.getName().toLowerCase(Locale.ROOT);
-            boolean numeric = m.getReturnType() == long.class || m.getReturnType() == int.class || m.getReturnType() == double.class;
-            boolean reads = n.matches(".*(used|usage|bytes|limit|capacity|budget|reserved|total|held).*")
-                    && !n.matches("^(set|reset|release|acquire|reserve|free|close|charge|add|remove|try|register|unregister|update).*");
-            if (!numeric || !reads || m.getParameterCount() != 0 || m.getDeclaringClass() == Object.class) {
-                continue;
-            }
-            boolean isStatic = Modifier.isStatic(m.getModifiers());
-            if (!isStatic && instance == null) {
-                continue;
-            }
-            Method inst = instance;
-            names.add("budget_" + m.getName());
-            gauges.add(() -> {
-                try {
-                    Object target = isStatic ? null : inst.invoke(null);
-                    if (!isStatic && target == null) {
-                        return Double.NaN;
-                    }
-                    return ((Number) m.invoke(target)).doubleValue();
-                } catch (ReflectiveOperationException | RuntimeException e) {
-                    return Double.NaN;
-                }
-            });
-        }
+        MemoryBudget m = MemoryBudget.shared();
+        names.add("budget_limit_bytes");
+        gauges.add(m::limitBytes);
+        names.add("budget_used_bytes");
+        gauges.add(m::usedBytes);
+        names.add("budget_peak_used_bytes");
+        gauges.add(m::peakUsedBytes);
+        names.add("budget_frozen_bytes");
+        gauges.add(m::frozenBytes);
+        names.add("budget_stores");
+        gauges.add(m::stores);
+        names.add("budget_stalls");
+        gauges.add(m::stalls);
+        names.add("budget_stall_ms");
+        gauges.add(() -> m.stallNanos() / 1e6);
+        names.add("budget_forced_freezes");
+        gauges.add(m::forcedFreezes);
     }
 
     /** Heap used right after the most recent collection (any collector), summed over the heap pools. */

@@ -44,6 +44,12 @@ final class ManyStoresReport {
         rows.add(new Row("heap used, max (MB)", r -> stat(r, "heap_used", 100) / 1e6, "%.0f", false));
         rows.add(new Row("heap after last GC, median (MB)", r -> stat(r, "heap_after_gc", 50) / 1e6, "%.0f", false));
         rows.add(new Row("heap after last GC, max (MB)", r -> stat(r, "heap_after_gc", 100) / 1e6, "%.0f", false));
+        rows.add(new Row("memory charged to the budget, max (MB): MmapStore's budget used / RocksDB's shared cache usage",
+                r -> Math.max(nan0(stat(r, "budget_used_bytes", 100)), nan0(stat(r, "rocksdb_cache_usage_bytes", 100))) / 1e6,
+                "%.0f", null));
+        rows.add(new Row("MmapStore budget: writes that waited for room (stalls, at the end)", r -> last(r, "budget_stalls"), "%,.0f", null));
+        rows.add(new Row("MmapStore budget: time writes waited (ms, at the end)", r -> last(r, "budget_stall_ms"), "%,.0f", null));
+        rows.add(new Row("MmapStore budget: memtables frozen by the budget (at the end)", r -> last(r, "budget_forced_freezes"), "%,.0f", null));
         rows.add(new Row("RSS, median (MB)", r -> stat(r, "rss", 50) / 1e6, "%.0f", false));
         rows.add(new Row("RSS, max (MB)", r -> stat(r, "rss", 100) / 1e6, "%.0f", false));
         rows.add(new Row("RSS anonymous, max (MB)", r -> stat(r, "rss_anon", 100) / 1e6, "%.0f", false));
@@ -151,8 +157,7 @@ final class ManyStoresReport {
                    (`MemoryMXBean`), heap after the most recent collection (`GcInfo`), VmRSS / RssAnon / RssFile
                    (`/proc/self/status`), lines of `/proc/self/maps` (all, and naming the store root), entries of
                    `/proc/self/fd` (all, and pointing under the store root), files and bytes under the store root, live
-                   threads, and for MmapStore the gauges of `io.github.mmapstore.engine.MemoryBudget` when the build has
-                   that class (reflection) and the memtables' own estimate summed over the stores (every 5 s); for RocksDB
+                   threads, and for MmapStore the gauges of the JVM's `io.github.mmapstore.engine.MemoryBudget` and the memtables' own estimate summed over the stores (every 5 s); for RocksDB
                    the shared cache's usage and pinned usage. At the end of the load it writes each store's write count
                    and last committed offset, and the parent kills it with SIGKILL (nothing closed or flushed).
                 2. **Reopen.** A fresh JVM opens all the stores again (timed), reads one key of each (timed), asks each
@@ -193,10 +198,26 @@ final class ManyStoresReport {
             double max = stat(r, g, 100);
             if (Double.isFinite(max)) {
                 s.append(s.isEmpty() ? " (max during the load: " : ", ").append(g).append(' ')
-                        .append(String.format(Locale.ROOT, "%.1f MB", max / 1e6));
+                        .append(g.endsWith("_bytes") ? String.format(Locale.ROOT, "%.1f MB", max / 1e6)
+                                : String.format(Locale.ROOT, "%,.0f", max));
             }
         }
         return s.isEmpty() ? "" : s.append(')').toString();
+    }
+
+    static double nan0(double v) {
+        return Double.isFinite(v) ? v : Double.NEGATIVE_INFINITY;
+    }
+
+    /** The last finite value of a sampled column (any sample, the one after the load included). */
+    static double last(ManyStoresBenchmark.Run r, String column) {
+        double[] v = col(r, column);
+        for (int i = v.length - 1; i >= 0; i--) {
+            if (Double.isFinite(v[i])) {
+                return v[i];
+            }
+        }
+        return Double.NaN;
     }
 
     static String fmt(String format, double v) {
