@@ -6,7 +6,7 @@
 # SIGKILL at the end, then a reopen (open, read, check, replay the changelog tail, check, close).
 # Writes benchmarks/results/<date>-many-stores.md, -heap.png, -rss.png, -throughput.png.
 #
-#   ./benchmarks/run-many-stores.sh                                    # 500 stores, 150 s each (~10-12 minutes)
+#   ./benchmarks/run-many-stores.sh                                    # 500 stores, 120 s of writes each (~10-12 minutes)
 #   ./benchmarks/run-many-stores.sh --tasks 10 --seconds 20 --name x   # a quick look (50 stores)
 #   ./benchmarks/run-many-stores.sh --skew                             # 10% of the stores take 90% of the writes
 #
@@ -14,7 +14,7 @@
 # WAIT_MAX (default 900 s), STORE_DIR (default benchmarks/work/many-stores), SKIP_BUILD=1 and JAR=<jar>.
 # Other arguments go to ManyStoresBenchmark (--tasks N, --stores-per-task N, --keys-per-store N, --seconds S,
 # --commit-ms MS, --commit-writes N, --budget-mib M, --rocksdb-memtable-share F, --rocksdb-strict true|false,
-# --skew, --sample-keys N, --competitors mmapstore,rocksdb,rocksdb-txn, --name BASE).
+# --skew, --sample-keys N, --live-heap-every S, --competitors mmapstore,rocksdb,rocksdb-txn, --name BASE).
 set -euo pipefail
 cd "$(dirname "$0")/.."                         # repository root
 source benchmarks/lib.sh

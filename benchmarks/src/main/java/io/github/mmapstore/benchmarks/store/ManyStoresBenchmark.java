@@ -95,7 +95,7 @@ public final class ManyStoresBenchmark {
     int tasks = 100;
     int storesPerTask = 5;
     int keysPerStore = 10_000;
-    int seconds = 150;
+    int seconds = 120;
     long commitMs = 100;
     long commitWrites = 0;           // > 0: also commit a task once one of its stores has this many uncommitted writes
     long budgetBytes = 256L << 20;
@@ -103,6 +103,7 @@ public final class ManyStoresBenchmark {
     boolean rocksStrict = true;
     boolean skew = false;
     int sampleKeys = 100;            // keys 0..sampleKeys-1 of every store are checked after the restart
+    int liveHeapEvery = 30;          // seconds between full GCs measuring the live heap during the load (0: none)
     List<String> competitors = List.of(MMAPSTORE, ROCKSDB, ROCKSDB_TXN);
     String childJvm = "-Xmx1g -XX:+UseG1GC";
     Path out = Path.of("benchmarks/results");
@@ -156,6 +157,7 @@ public final class ManyStoresBenchmark {
                 case "--rocksdb-strict" -> rocksStrict = Boolean.parseBoolean(args[++i]);
                 case "--skew" -> skew = true;
                 case "--sample-keys" -> sampleKeys = Integer.parseInt(args[++i]);
+                case "--live-heap-every" -> liveHeapEvery = Integer.parseInt(args[++i]);
                 case "--competitors" -> competitors = List.of(args[++i].split(","));
                 case "--work" -> work = Path.of(args[++i]);
                 default -> {
@@ -172,7 +174,7 @@ public final class ManyStoresBenchmark {
                         default -> throw new IllegalArgumentException("unknown option " + a + "\nusage: ManyStoresBenchmark"
                                 + " [--tasks 100] [--stores-per-task 5] [--keys-per-store 10000] [--seconds 150] [--commit-ms 100]"
                                 + " [--commit-writes N] [--budget-mib 256] [--rocksdb-memtable-share 0.5] [--rocksdb-strict true]"
-                                + " [--skew] [--sample-keys 100] [--competitors mmapstore,rocksdb,rocksdb-txn]"
+                                + " [--skew] [--sample-keys 100] [--live-heap-every 30] [--competitors mmapstore,rocksdb,rocksdb-txn]"
                                 + " [--child-jvm '-Xmx1g -XX:+UseG1GC'] [--out DIR] [--work DIR] [--date D] [--name BASE]"
                                 + " [--load-log FILE] [--rev TEXT]");
                     }
@@ -446,7 +448,10 @@ public final class ManyStoresBenchmark {
         sampler.loadEnd = now;
         Thread.sleep(1_100); // one more sample after the load (background work settling is part of the picture)
         sampler.stopAndJoin();
-        Sample last = sampler.sampleNow();
+        Sample last = sampler.sample(liveHeap());
+        synchronized (sampler.samples) {
+            sampler.samples.add(last);
+        }
 
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("open_empty_s", openNanos / 1e9);
@@ -465,6 +470,7 @@ public final class ManyStoresBenchmark {
         r.put("end_files", last.files);
         r.put("end_disk_mb", last.diskBytes / 1e6);
         r.put("end_threads", last.threads);
+        r.put("end_heap_live_mb", last.heapLive / 1e6);
         r.put("gauges", String.join(",", sampler.gaugeNames()));
         sampler.writeCsv(work.resolve(kind + "-samples.csv"));
         writeProps(work.resolve(kind + "-load.properties"), r);
@@ -693,7 +699,7 @@ public final class ManyStoresBenchmark {
     // Sampling (children)
 
     /** One sample a second. */
-    record Sample(double t, double heapUsed, double heapAfterGc, double rss, double rssAnon, double rssFile, long maps,
+    record Sample(double t, double heapUsed, double heapAfterGc, double heapLive, double rss, double rssAnon, double rssFile, long maps,
                   long mapsRoot, long fds, long fdsRoot, long files, long diskBytes, int threads, long writes,
                   double[] gauges) {
     }
@@ -709,7 +715,8 @@ public final class ManyStoresBenchmark {
         volatile long loadStart;
         volatile long loadEnd;
         volatile boolean running = true;
-        int ticks;
+        volatile int ticks;
+        long lastLiveSlot;
 
         Sampler(Path root, Fleet fleet) {
             super("many-stores-sampler");
@@ -780,6 +787,16 @@ public final class ManyStoresBenchmark {
         }
 
         Sample sampleNow() {
+            double live = Double.NaN;
+            if (liveHeapEvery > 0 && loadStart != 0 && loadEnd == 0 && ticks > 0
+                    && (System.nanoTime() - loadStart) / 1_000_000_000L / liveHeapEvery > lastLiveSlot) {
+                lastLiveSlot = (System.nanoTime() - loadStart) / 1_000_000_000L / liveHeapEvery;
+                live = liveHeap();
+            }
+            return sample(live);
+        }
+
+        Sample sample(double live) {
             double[] g = new double[gauges.size()];
             for (int i = 0; i < g.length; i++) {
                 try {
@@ -834,7 +851,7 @@ public final class ManyStoresBenchmark {
             }
             long ls = loadStart;
             double t = ls == 0 ? -(System.nanoTime() - t0) / 1e9 : (System.nanoTime() - ls) / 1e9;
-            return new Sample(t, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(), heapAfterGc(),
+            return new Sample(t, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(), heapAfterGc(), live,
                     procStatus("VmRSS:"), procStatus("RssAnon:"), procStatus("RssFile:"), maps, mapsRoot, fds, fdsRoot,
                     fb[0], fb[1], ManagementFactory.getThreadMXBean().getThreadCount(), writes, g);
         }
@@ -845,15 +862,15 @@ public final class ManyStoresBenchmark {
                 copy = new ArrayList<>(samples);
             }
             try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(file))) {
-                w.print("t_s,heap_used,heap_after_gc,rss,rss_anon,rss_file,maps,maps_root,fds,fds_root,files,disk_bytes,threads,writes,in_load");
+                w.print("t_s,heap_used,heap_after_gc,heap_live,rss,rss_anon,rss_file,maps,maps_root,fds,fds_root,files,disk_bytes,threads,writes,in_load");
                 for (String gn : gaugeNames) {
                     w.print("," + gn);
                 }
                 w.println();
                 for (Sample s : copy) {
                     boolean inLoad = s.t() >= 0 && loadEnd != 0 && s.t() <= (loadEnd - loadStart) / 1e9 + 0.001;
-                    w.printf(Locale.ROOT, "%.3f,%.0f,%.0f,%.0f,%.0f,%.0f,%d,%d,%d,%d,%d,%d,%d,%d,%d", s.t(), s.heapUsed(),
-                            s.heapAfterGc(), s.rss(), s.rssAnon(), s.rssFile(), s.maps(), s.mapsRoot(), s.fds(), s.fdsRoot(),
+                    w.printf(Locale.ROOT, "%.3f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%d,%d,%d,%d,%d,%d,%d,%d,%d", s.t(), s.heapUsed(),
+                            s.heapAfterGc(), s.heapLive(), s.rss(), s.rssAnon(), s.rssFile(), s.maps(), s.mapsRoot(), s.fds(), s.fdsRoot(),
                             s.files(), s.diskBytes(), s.threads(), s.writes(), inLoad ? 1 : 0);
                     for (double g : s.gauges()) {
                         w.printf(Locale.ROOT, ",%.0f", g);
@@ -883,6 +900,12 @@ public final class ManyStoresBenchmark {
         gauges.add(() -> m.stallNanos() / 1e6);
         names.add("budget_forced_freezes");
         gauges.add(m::forcedFreezes);
+    }
+
+    /** Heap used after a full collection (G1's System.gc() is a full, compacting GC): the live heap. */
+    static double liveHeap() {
+        System.gc();
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 
     /** Heap used right after the most recent collection (any collector), summed over the heap pools. */

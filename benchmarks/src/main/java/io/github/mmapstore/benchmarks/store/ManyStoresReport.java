@@ -44,6 +44,9 @@ final class ManyStoresReport {
         rows.add(new Row("heap used, max (MB)", r -> stat(r, "heap_used", 100) / 1e6, "%.0f", false));
         rows.add(new Row("heap after last GC, median (MB)", r -> stat(r, "heap_after_gc", 50) / 1e6, "%.0f", false));
         rows.add(new Row("heap after last GC, max (MB)", r -> stat(r, "heap_after_gc", 100) / 1e6, "%.0f", false));
+        rows.add(new Row("live heap (after a full GC every " + b.liveHeapEvery + " s of the load), max (MB)",
+                r -> stat(r, "heap_live", 100) / 1e6, "%.0f", false));
+        rows.add(new Row("live heap right after the load (full GC) (MB)", r -> r.l("end_heap_live_mb"), "%.0f", false));
         rows.add(new Row("memory charged to the budget, max (MB): MmapStore's budget used / RocksDB's shared cache usage",
                 r -> Math.max(nan0(stat(r, "budget_used_bytes", 100)), nan0(stat(r, "rocksdb_cache_usage_bytes", 100))) / 1e6,
                 "%.0f", null));
@@ -106,7 +109,10 @@ final class ManyStoresReport {
         }
 
         s.append("## Results\n\n");
-        s.append("Heap and RSS figures are over the load's one-second samples. Ratios: how many times better MmapStore is ")
+        s.append("Heap and RSS figures are over the load's one-second samples. \"Heap after last GC\" is what the most recent "
+                + "collection left, young collections included, so it counts old-generation garbage until a mixed or full "
+                + "collection; \"live heap\" is measured by a full GC (`System.gc()`) every `--live-heap-every` seconds of the load "
+                + "and once right after it (those pauses are inside the load, so in its throughput and maximum latencies). Ratios: how many times better MmapStore is ")
                 .append("(above 1: MmapStore better; lower is better for latencies, memory, files and times).\n\n");
         s.append("| | ");
         for (ManyStoresBenchmark.Run r : runs) {
@@ -247,6 +253,7 @@ final class ManyStoresReport {
             double[] t = col(r, "t_s");
             heap.add(new LineChart.Series(r.kind() + " heap used", t, scale(col(r, "heap_used"), 1e-6)));
             heap.add(new LineChart.Series(r.kind() + " after last GC", t, scale(col(r, "heap_after_gc"), 1e-6)));
+            heap.add(new LineChart.Series(r.kind() + " live (full GC)", t, scale(col(r, "heap_live"), 1e-6)));
             rss.add(new LineChart.Series(r.kind() + " RSS", t, scale(col(r, "rss"), 1e-6)));
             rss.add(new LineChart.Series(r.kind() + " RSS anonymous", t, scale(col(r, "rss_anon"), 1e-6)));
             double[] w = col(r, "writes");
