@@ -14,6 +14,7 @@
 # WAIT_MAX (default 900 s), STORE_DIR (default benchmarks/work/many-stores), SKIP_BUILD=1 and JAR=<jar>.
 # Other arguments go to ManyStoresBenchmark (--tasks N, --stores-per-task N, --keys-per-store N, --seconds S,
 # --commit-ms MS, --commit-writes N, --budget-mib M, --rocksdb-memtable-share F, --rocksdb-strict true|false,
+# --rocksdb-write-buffer-kib N,
 # --skew, --sample-keys N, --live-heap-every S, --competitors mmapstore,rocksdb,rocksdb-txn, --name BASE).
 set -euo pipefail
 cd "$(dirname "$0")/.."                         # repository root

@@ -101,6 +101,7 @@ public final class ManyStoresBenchmark {
     long budgetBytes = 256L << 20;
     double rocksMemtableShare = 0.5; // of the budget, for the WriteBufferManager (charged to the same cache)
     boolean rocksStrict = true;
+    long rocksWriteBufferBytes = 0;  // > 0: each store's write_buffer_size (the recipe's MEMTABLE_SIZE); 0: Kafka's default
     boolean skew = false;
     int sampleKeys = 100;            // keys 0..sampleKeys-1 of every store are checked after the restart
     int liveHeapEvery = 30;          // seconds between full GCs measuring the live heap during the load (0: none)
@@ -155,6 +156,7 @@ public final class ManyStoresBenchmark {
                 case "--budget-mib" -> budgetBytes = Long.parseLong(args[++i]) << 20;
                 case "--rocksdb-memtable-share" -> rocksMemtableShare = Double.parseDouble(args[++i]);
                 case "--rocksdb-strict" -> rocksStrict = Boolean.parseBoolean(args[++i]);
+                case "--rocksdb-write-buffer-kib" -> rocksWriteBufferBytes = Long.parseLong(args[++i]) << 10;
                 case "--skew" -> skew = true;
                 case "--sample-keys" -> sampleKeys = Integer.parseInt(args[++i]);
                 case "--live-heap-every" -> liveHeapEvery = Integer.parseInt(args[++i]);
@@ -173,7 +175,7 @@ public final class ManyStoresBenchmark {
                         case "--kind" -> kind = args[++i];
                         default -> throw new IllegalArgumentException("unknown option " + a + "\nusage: ManyStoresBenchmark"
                                 + " [--tasks 100] [--stores-per-task 5] [--keys-per-store 10000] [--seconds 150] [--commit-ms 100]"
-                                + " [--commit-writes N] [--budget-mib 256] [--rocksdb-memtable-share 0.5] [--rocksdb-strict true]"
+                                + " [--commit-writes N] [--budget-mib 256] [--rocksdb-memtable-share 0.5] [--rocksdb-strict true] [--rocksdb-write-buffer-kib N]"
                                 + " [--skew] [--sample-keys 100] [--live-heap-every 30] [--competitors mmapstore,rocksdb,rocksdb-txn]"
                                 + " [--child-jvm '-Xmx1g -XX:+UseG1GC'] [--out DIR] [--work DIR] [--date D] [--name BASE]"
                                 + " [--load-log FILE] [--rev TEXT]");
@@ -324,6 +326,7 @@ public final class ManyStoresBenchmark {
                 c.put(BoundedMemoryConfig.TOTAL_BYTES, Long.toString(budgetBytes));
                 c.put(BoundedMemoryConfig.MEMTABLE_BYTES, Long.toString((long) (budgetBytes * rocksMemtableShare)));
                 c.put(BoundedMemoryConfig.STRICT, Boolean.toString(rocksStrict));
+                c.put(BoundedMemoryConfig.WRITE_BUFFER_BYTES, Long.toString(rocksWriteBufferBytes));
                 c.put(TRANSACTIONAL, Boolean.toString(kind.equals(ROCKSDB_TXN)));
             }
             default -> throw new IllegalArgumentException("unknown competitor " + kind);
@@ -340,6 +343,7 @@ public final class ManyStoresBenchmark {
         static final String TOTAL_BYTES = "many.bench.rocksdb.total.bytes";
         static final String MEMTABLE_BYTES = "many.bench.rocksdb.memtable.bytes";
         static final String STRICT = "many.bench.rocksdb.strict.capacity";
+        static final String WRITE_BUFFER_BYTES = "many.bench.rocksdb.write.buffer.bytes";
         static final double INDEX_FILTER_BLOCK_RATIO = 0.1;
         static Cache cache;
         static WriteBufferManager writeBufferManager;
@@ -363,6 +367,10 @@ public final class ManyStoresBenchmark {
             table.setCacheIndexAndFilterBlocksWithHighPriority(true);
             table.setPinTopLevelIndexAndFilter(true);
             options.setWriteBufferManager(writeBufferManager);
+            long writeBuffer = Long.parseLong(configs.getOrDefault(WRITE_BUFFER_BYTES, "0").toString());
+            if (writeBuffer > 0) {
+                options.setWriteBufferSize(writeBuffer); // the recipe's MEMTABLE_SIZE (arena blocks are an eighth of it)
+            }
             options.setTableFormatConfig(table);
         }
 

@@ -192,7 +192,9 @@ final class ManyStoresReport {
                     + "(RocksDBStore) with a `RocksDBConfigSetter` following Kafka's bounded-memory recipe: one static LRUCache of "
                     + mib + " MiB (strict capacity " + b.rocksStrict + ", high-priority pool 0.1) shared by every store, a "
                     + "WriteBufferManager of " + (long) (mib * b.rocksMemtableShare) + " MiB charging the memtables to that cache, "
-                    + "index and filter blocks cached with high priority, top level pinned; Kafka's other options; "
+                    + "index and filter blocks cached with high priority, top level pinned; "
+                    + (b.rocksWriteBufferBytes > 0 ? "write_buffer_size " + (b.rocksWriteBufferBytes >> 10) + " KiB; " : "")
+                    + "Kafka's other options; "
                     + "`enable.transactional.statestores=" + kind.equals(ManyStoresBenchmark.ROCKSDB_TXN) + "`";
             default -> kind;
         };
