@@ -1053,6 +1053,10 @@ public final class ManyStoresBenchmark {
         pump.join(5_000);
         Map<String, String> loadResult = readProps(loadProps);
         List<Map<String, Double>> samples = readCsv(work.resolve(k + "-samples.csv"));
+        if (Files.exists(work.resolve(k + "-samples.csv"))) {
+            Files.copy(work.resolve(k + "-samples.csv"), out.resolve(name + "-" + k + "-samples.csv"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
 
         Map<String, String> reopenResult = null;
         if (gotReady) {

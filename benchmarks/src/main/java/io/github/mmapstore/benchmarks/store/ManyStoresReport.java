@@ -147,6 +147,12 @@ final class ManyStoresReport {
         }
         s.append("\n![heap](").append(base).append("-heap.png)\n\n![RSS](").append(base).append("-rss.png)\n\n![throughput](")
                 .append(base).append("-throughput.png)\n\n");
+        for (ManyStoresBenchmark.Run r : runs) {
+            if (!r.samples().isEmpty()) {
+                s.append("![").append(r.kind()).append(" memory](").append(base).append("-memory-").append(r.kind()).append(".png)\n\n");
+            }
+        }
+        s.append("One-second samples of each competitor's load child: `").append(base).append("-<competitor>-samples.csv`.\n\n");
 
         s.append("## Method\n\n");
         s.append("""
@@ -248,16 +254,28 @@ final class ManyStoresReport {
         List<LineChart.Series> heap = new ArrayList<>();
         List<LineChart.Series> rss = new ArrayList<>();
         List<LineChart.Series> tput = new ArrayList<>();
+        String sub = b.parameters();
+        double budgetMb = b.budgetBytes / 1e6;
         for (ManyStoresBenchmark.Run r : runs) {
             if (r.samples().isEmpty()) {
                 continue;
             }
             double[] t = col(r, "t_s");
-            heap.add(new LineChart.Series(r.kind() + " heap used", t, scale(col(r, "heap_used"), 1e-6)));
+            // one chart per competitor with every memory figure
+            List<LineChart.Series> own = List.of(
+                    new LineChart.Series("heap used", t, scale(col(r, "heap_used"), 1e-6)),
+                    new LineChart.Series("heap after last GC", t, scale(col(r, "heap_after_gc"), 1e-6)),
+                    new LineChart.Series("live heap (full GC)", t, scale(col(r, "heap_live"), 1e-6)),
+                    new LineChart.Series("RSS", t, scale(col(r, "rss"), 1e-6)),
+                    new LineChart.Series("RSS anonymous", t, scale(col(r, "rss_anon"), 1e-6)),
+                    new LineChart.Series("RSS file-backed", t, scale(col(r, "rss_file"), 1e-6)));
+            LineChart.write(LineChart.Spec.of(r.kind() + ": heap and RSS over time, " + b.storeCount() + " stores in one JVM",
+                            "seconds since the load started", "MB").withSubtitle(sub)
+                            .withMarker(budgetMb, "budget " + (b.budgetBytes >> 20) + " MiB").withSize(1100, 560),
+                    own, b.out.resolve(base + "-memory-" + r.kind() + ".png"));
             heap.add(new LineChart.Series(r.kind() + " after last GC", t, scale(col(r, "heap_after_gc"), 1e-6)));
             heap.add(new LineChart.Series(r.kind() + " live (full GC)", t, scale(col(r, "heap_live"), 1e-6)));
             rss.add(new LineChart.Series(r.kind() + " RSS", t, scale(col(r, "rss"), 1e-6)));
-            rss.add(new LineChart.Series(r.kind() + " RSS anonymous", t, scale(col(r, "rss_anon"), 1e-6)));
             double[] w = col(r, "writes");
             double[] rate = new double[t.length];
             for (int i = 0; i < t.length; i++) {
@@ -268,8 +286,6 @@ final class ManyStoresReport {
         if (heap.isEmpty()) {
             return;
         }
-        String sub = b.parameters();
-        double budgetMb = b.budgetBytes / 1e6;
         LineChart.write(LineChart.Spec.of("Heap over time, " + b.storeCount() + " stores in one JVM", "seconds since the load started",
                         "MB").withSubtitle(sub).withMarker(budgetMb, "budget " + (b.budgetBytes >> 20) + " MiB").withSize(1100, 560),
                 heap, b.out.resolve(base + "-heap.png"));
