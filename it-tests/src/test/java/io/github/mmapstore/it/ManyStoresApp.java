@@ -114,7 +114,7 @@ final class ManyStoresApp {
                     for (Map.Entry<MetricName, ? extends Metric> e : streams.metrics().entrySet()) {
                         MetricName n = e.getKey();
                         switch (n.name()) {
-                            case "mmapstore-memory-budget-used-bytes" -> budget = Math.max(budget, 0) + num(e.getValue());
+                            case "mmapstore-memory-budget-used-bytes" -> budget = Math.max(budget, num(e.getValue())); // JVM-wide: every store reports the same
                             case "mmapstore-memtable-bytes" -> {
                                 memtables = Math.max(memtables, 0) + num(e.getValue());
                                 stores++;
