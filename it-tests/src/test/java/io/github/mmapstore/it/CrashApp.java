@@ -380,15 +380,8 @@ public final class CrashApp {
             int p = 0;
             try {
                 for (; p < partitions; p++) {
-                    ReadOnlyKeyValueStore<String, String> kv = streams.store(StoreQueryParameters
-                            .fromNameAndType(store, QueryableStoreTypes.<String, String>keyValueStore()).withPartition(p));
-                    try (KeyValueIterator<String, String> it = kv.all()) {
-                        while (it.hasNext()) {
-                            KeyValue<String, String> e = it.next();
-                            emit("DUMP", store, e.key, e.value);
-                            n++;
-                        }
-                    }
+                    n += dumpAll(store, streams.store(StoreQueryParameters
+                            .fromNameAndType(store, QueryableStoreTypes.<String, String>keyValueStore()).withPartition(p)));
                 }
                 emit("DUMP_END", store, n);
             } catch (RuntimeException e) {
@@ -403,21 +396,26 @@ public final class CrashApp {
         emit("DUMP_BEGIN");
         for (String store : DUMP_STORES) {
             try {
-                ReadOnlyKeyValueStore<String, String> kv = streams.store(
-                        StoreQueryParameters.fromNameAndType(store, QueryableStoreTypes.keyValueStore()));
-                long n = 0;
-                try (KeyValueIterator<String, String> it = kv.all()) {
-                    while (it.hasNext()) {
-                        KeyValue<String, String> e = it.next();
-                        emit("DUMP", store, e.key, e.value);
-                        n++;
-                    }
-                }
+                long n = dumpAll(store, streams.store(
+                        StoreQueryParameters.fromNameAndType(store, QueryableStoreTypes.<String, String>keyValueStore())));
                 emit("DUMP_END", store, n);
             } catch (RuntimeException e) {
                 emit("DUMP_ERROR", store, e.toString().replace('\n', ' ').replace(' ', '_'));
             }
         }
         emit("DUMP_DONE");
+    }
+
+    /** A DUMP line per entry of {@code kv}; how many. */
+    private static long dumpAll(String store, ReadOnlyKeyValueStore<String, String> kv) {
+        long n = 0;
+        try (KeyValueIterator<String, String> it = kv.all()) {
+            while (it.hasNext()) {
+                KeyValue<String, String> e = it.next();
+                emit("DUMP", store, e.key, e.value);
+                n++;
+            }
+        }
+        return n;
     }
 }
