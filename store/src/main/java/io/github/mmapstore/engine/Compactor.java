@@ -231,6 +231,14 @@ final class Compactor {
         }
     }
 
+    private static String numbers(List<Segment> segments) {
+        StringBuilder b = new StringBuilder("[");
+        for (Segment s : segments) {
+            b.append(b.length() > 1 ? " " : "").append(s.number());
+        }
+        return b.append(']').toString();
+    }
+
     /** How large a merge's output files get: one file per merge in a partitioned engine. */
     private long fileBytes() {
         return config.partitioned() ? Long.MAX_VALUE : config.compactionFileBytes();
@@ -283,7 +291,10 @@ final class Compactor {
         if (!placed && out != null) {
             out.markObsolete();
             out.release();
-            throw new IllegalStateException("merge inputs vanished from the store while the merge ran in " + dir);
+            throw new IllegalStateException("merge inputs vanished from the store while the merge ran in " + dir + " ("
+                    + (c == minor ? "the merge above the large one" : c == compaction ? "the policy's merge" : "a full merge")
+                    + "; its inputs left " + numbers(c.remaining()) + ", installed " + numbers(c.installed())
+                    + "; the store's committed segments " + numbers(committed) + ", pending " + numbers(vs.pending) + ")");
         }
         vs.replaceManifest(vs.withSegments(next), VersionSet.retireWhenDurable(released));
         vs.committed = next;
