@@ -263,7 +263,7 @@ public final class MemoryBudget {
                 if (now > peakUsed.get()) {
                     peakUsed.accumulateAndGet(now, Math::max);
                 }
-                if (now >= freezeAtBytes() || active >= limit / 2) {
+                if (now >= freezeAtBytes() || now - frozen.get() >= limit / 2) { // see freezeWhileOver
                     wake();
                 }
             }
