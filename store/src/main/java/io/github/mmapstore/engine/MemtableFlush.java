@@ -144,24 +144,7 @@ final class MemtableFlush {
                 int from = ranges.get(r)[0];
                 int to = ranges.get(r)[1];
                 if (columns == null) {
-                    SegmentWriter out1 = w;
-                    Memtable.RowSink sink = out1::add;
-                    int touched = 0;
-                    for (int j = from; j < Math.min(from + LOOK_AHEAD, to); j++) {
-                        touched += mem.touch(rows[j], versions[j]);
-                    }
-                    for (int g = from; g < to; g += LOOK_AHEAD) {
-                        int end = Math.min(g + LOOK_AHEAD, to);
-                        // the next group's records, loaded together: their misses overlap, and this group's
-                        // rows, loaded by the last round, are copied from the cache
-                        for (int j = end, last = Math.min(end + LOOK_AHEAD, to); j < last; j++) {
-                            touched += mem.touch(rows[j], versions[j]);
-                        }
-                        for (int i = g; i < end; i++) {
-                            mem.emit(rows[i], versions[i], sink);
-                        }
-                    }
-                    sunk += touched;
+                    copyRows(mem, rows, versions, from, to, w);
                 } else {
                     for (int i = from; i < to; i++) {
                         int id = rows[i];
@@ -182,6 +165,30 @@ final class MemtableFlush {
             throw e;
         }
         return out;
+    }
+
+    /**
+     * Copies rows {@code [from, to)} from the slabs into {@code w}. The records of the next group of
+     * {@link #LOOK_AHEAD} rows are loaded together before this group is copied, so that their cache misses
+     * overlap instead of coming one after the other.
+     */
+    private static void copyRows(Memtable mem, int[] rows, long[] versions, int from, int to, SegmentWriter w)
+            throws IOException {
+        Memtable.RowSink sink = w::add;
+        int touched = 0;
+        for (int j = from; j < Math.min(from + LOOK_AHEAD, to); j++) {
+            touched += mem.touch(rows[j], versions[j]);
+        }
+        for (int g = from; g < to; g += LOOK_AHEAD) {
+            int end = Math.min(g + LOOK_AHEAD, to);
+            for (int j = end, last = Math.min(end + LOOK_AHEAD, to); j < last; j++) {
+                touched += mem.touch(rows[j], versions[j]);
+            }
+            for (int i = g; i < end; i++) {
+                mem.emit(rows[i], versions[i], sink);
+            }
+        }
+        sunk += touched;
     }
 
     /** Whether no segment of {@code below} holds rows of {@code partition} (always the one partition 0 unpartitioned). */
